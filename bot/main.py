@@ -1,0 +1,68 @@
+"""The ASGI app: `bot.main:app`, built by `create_app(settings)`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+from sqlalchemy.engine import Engine as Database
+
+from bot import webhook
+from bot.services import build_services
+from bot.wechat.gate import Refused
+from config.settings import Settings, get_settings
+
+log = logging.getLogger("linli")
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app for these settings (read from the environment when not given)."""
+    settings = settings or get_settings()
+    services = build_services(settings, database)
+    app = FastAPI(title="Linli 邻里", version="0.1.0")
+    app.state.services = services
+    app.include_router(webhook.router)
+    if settings.simulator_enabled:
+        from bot.simulator import routes as simulator
+
+        app.include_router(simulator.router)
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused) -> PlainTextResponse:
+        log.info("push refused (%s): %s", exc.status, exc.reason)
+        return PlainTextResponse(exc.reason, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "reason": e["msg"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with services.database.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `bot.main:app` is built on first access, so importing this module has no side effects.
+    if name == "app":
+        globals()["app"] = create_app()
+        return globals()["app"]
+    raise AttributeError(name)

@@ -1,0 +1,40 @@
+"""What one running app holds: settings, content, database, engine, gate, handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine as Database
+
+from bot.handling import PushHandler
+from bot.wechat.gate import Gate
+from config.content import Content, load_content
+from config.settings import Settings
+from flows.engine import Engine
+from flows.registry import build_engine
+from store.db import make_engine
+
+
+@dataclass
+class Services:
+    """The app's long-lived parts, built once at start-up."""
+
+    settings: Settings
+    content: Content
+    database: Database
+    engine: Engine
+    gate: Gate
+    handler: PushHandler
+
+
+def build_services(settings: Settings, database: Database | None = None) -> Services:
+    """Build everything from settings; bad content raises ContentError here, at start-up."""
+    content = load_content(settings.content_dir)
+    database = database or make_engine(settings.database_url)
+    engine = build_engine(content, timeout_minutes=settings.conversation_timeout_minutes)
+    window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
+    handler = PushHandler(
+        database, engine, replay_window=window, error_reply=content.bot.system_error
+    )
+    return Services(settings, content, database, engine, Gate(settings), handler)

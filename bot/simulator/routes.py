@@ -1,0 +1,4 @@
+"""Placeholder replaced by the simulator."""
+from fastapi import APIRouter
+
+router = APIRouter()

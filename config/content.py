@@ -1,0 +1,224 @@
+"""Content files (YAML, zh-CN): loaded, validated, and reported with file, line and reason."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NonEmpty = Field(min_length=1)
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Strict(BaseModel):
+    """Content models refuse unknown keys, so a typo is reported rather than ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Hints(Strict):
+    """Short hints shown when a resident's answer could not be understood."""
+
+    choice: str = NonEmpty
+    text_empty: str = NonEmpty
+    text_short: str = NonEmpty
+    text_long: str = NonEmpty
+    yes_no: str = NonEmpty
+    date: str = NonEmpty
+    mobile: str = NonEmpty
+    id_card_length: str = NonEmpty
+    id_card_invalid: str = NonEmpty
+    location: str = NonEmpty
+    image: str = NonEmpty
+    voice: str = NonEmpty
+
+
+class Commands(Strict):
+    """Words for the engine's global commands."""
+
+    menu: tuple[str, ...] = NonEmpty
+    cancel: tuple[str, ...] = NonEmpty
+    back: tuple[str, ...] = NonEmpty
+    human: tuple[str, ...] = NonEmpty
+
+    @model_validator(mode="after")
+    def _no_word_twice(self) -> Commands:
+        seen: dict[str, str] = {}
+        for command in ("menu", "cancel", "back", "human"):
+            for word in getattr(self, command):
+                folded = word.strip().lower()
+                if folded in seen:
+                    raise ValueError(f"「{word}」 is both a {seen[folded]} and a {command} word")
+                seen[folded] = command
+        return self
+
+
+# Which {placeholders} each sentence may use; anything else would fail at run time.
+ALLOWED_PLACEHOLDERS = {
+    "greeting": {"committee", "assistant"},
+    "menu_item": {"number", "title"},
+    "timed_out": {"minutes"},
+}
+
+
+class BotText(Strict):
+    """The engine's own sentences."""
+
+    committee_name: str = ""
+    assistant_name: str = NonEmpty
+    greeting: str = NonEmpty
+    menu_header: str = NonEmpty
+    menu_item: str = NonEmpty
+    menu_footer: str = NonEmpty
+    not_understood: str = NonEmpty
+    cancelled: str = NonEmpty
+    nothing_to_cancel: str = NonEmpty
+    back_at_start: str = NonEmpty
+    timed_out: str = NonEmpty
+    human_requested: str = NonEmpty
+    human_already_waiting: str = NonEmpty
+    too_many_failures: str = NonEmpty
+    unsupported_message: str = NonEmpty
+    voice_not_recognised: str = NonEmpty
+    system_error: str = NonEmpty
+    choose_hint: str = NonEmpty
+    hints: Hints
+    commands: Commands
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> BotText:
+        for name, value in self:
+            if isinstance(value, str):
+                unknown = _placeholders(value) - ALLOWED_PLACEHOLDERS.get(name, set())
+                if unknown:
+                    raise ValueError(f"{name}: unknown placeholder {{{sorted(unknown)[0]}}}")
+        return self
+
+    def hint(self, key: str) -> str:
+        """The hint for a key such as 'hint.date'."""
+        return getattr(self.hints, key.removeprefix("hint."))
+
+
+class Topic(Strict):
+    """One item of the office guide."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = NonEmpty
+    keywords: tuple[str, ...] = ()
+    answer: str = ""
+
+
+class OfficeGuide(Strict):
+    """办事指南: topics the office-information flow answers."""
+
+    title: str = NonEmpty
+    keywords: tuple[str, ...] = NonEmpty
+    prompt: str = NonEmpty
+    not_filled: str = NonEmpty
+    after_answer: str = NonEmpty
+    topics: tuple[Topic, ...] = NonEmpty
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_keys(cls, topics: tuple[Topic, ...]) -> tuple[Topic, ...]:
+        keys = [t.key for t in topics]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"topic key {duplicates[0]} is used twice")
+        return topics
+
+
+FILES: dict[str, type[Strict]] = {"bot.yaml": BotText, "office.yaml": OfficeGuide}
+
+
+@dataclass(frozen=True)
+class Content:
+    """All validated content, one attribute per file."""
+
+    bot: BotText
+    office: OfficeGuide
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a content file."""
+
+    file: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class ContentError(Exception):
+    """Content files failed validation; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
+    """The 1-based line of the YAML node at a pydantic error location (or its nearest parent)."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+            if child is None:  # an unknown key: point at the key itself
+                child = next((k for k, _ in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _load_file(path: Path, model: type[Strict]) -> tuple[Strict | None, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+        data: Any = yaml.safe_load(text)
+    except FileNotFoundError:
+        return None, [Problem(path, 0, "file is missing")]
+    except UnicodeDecodeError:
+        return None, [Problem(path, 1, "file is not UTF-8")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        return None, [Problem(path, line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, dict):
+        return None, [Problem(path, 1, "expected a mapping of keys to values at the top")]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+            where = ".".join(str(p) for p in loc) or "(file)"
+            reason = error["msg"].removeprefix("Value error, ")
+            problems.append(Problem(path, _line_of(node, loc), f"{where}: {reason}"))
+        return None, problems
+
+
+def load_content(directory: Path) -> Content:
+    """Load and validate every content file in a directory, or raise ContentError with all problems."""
+    loaded: dict[str, Strict] = {}
+    problems: list[Problem] = []
+    for name, model in FILES.items():
+        value, found = _load_file(directory / name, model)
+        problems.extend(found)
+        if value is not None:
+            loaded[name.removesuffix(".yaml")] = value
+    if problems:
+        raise ContentError(problems)
+    return Content(**loaded)  # type: ignore[arg-type]

@@ -1,0 +1,225 @@
+"""The flow engine: pure. advance(state, inbound, now) → new state, replies, effects."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from config.content import BotText
+from flows import inputs
+from flows.effects import Effect, RequestHuman
+from flows.inbound import Inbound
+from flows.steps import Ask, Choose, Flow, Port, Step, option_words
+
+MAX_FAILURES = 3
+
+
+@dataclass
+class State:
+    """Where one resident is: the active flow and step, answers so far, and the way back."""
+
+    flow: str | None = None
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    failures: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one inbound message led to."""
+
+    state: State
+    replies: tuple[str, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+def to_json(value: Any) -> Any:
+    """A parsed value as something the conversation row can store."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: to_json(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class Engine:
+    """Runs the registered flows and owns the global commands, the menu and idle time-outs."""
+
+    def __init__(self, flows: Sequence[Flow], texts: BotText, *, timeout: timedelta) -> None:
+        self.flows = tuple(flows)
+        self.by_name = {flow.name: flow for flow in self.flows}
+        self.texts = texts
+        self.timeout = timeout
+        commands = texts.commands
+        self.commands = {
+            inputs.normalise(word).lower(): name
+            for name in ("menu", "cancel", "back", "human")
+            for word in getattr(commands, name)
+        }
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    def advance(self, state: State, inbound: Inbound, now: datetime, port: Port) -> Outcome:
+        """Advance one resident's conversation by one inbound message."""
+        if inbound.kind == "event":
+            return self._event(state, inbound, now)
+        notes: list[str] = []
+        if state.flow and state.updated_at and now - state.updated_at > self.timeout:
+            minutes = int(self.timeout.total_seconds() // 60)
+            notes.append(self.texts.timed_out.format(minutes=minutes))
+            state = State()
+        if inbound.kind == "voice" and not inbound.text.strip():
+            return self._reply(state, now, *notes, self.texts.voice_not_recognised)
+        command = self.commands.get(inputs.normalise(inbound.text).lower())
+        if command and inbound.has_words:
+            return getattr(self, f"_{command}")(state, inbound, now, port, notes)
+        flow = self.by_name.get(state.flow or "")
+        if flow is None:
+            return self._idle(inbound, now, notes)
+        return self._answer(flow, state, inbound, now, port, notes)
+
+    # -- global commands -----------------------------------------------------------------------
+
+    def _menu(self, _s: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]) -> Outcome:
+        return self._reply(State(), now, *notes, self.menu())
+
+    def _cancel(self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]) -> Outcome:
+        said = self.texts.cancelled if state.flow else self.texts.nothing_to_cancel
+        return self._reply(State(), now, *notes, said, self.menu())
+
+    def _back(self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]) -> Outcome:
+        flow = self.by_name.get(state.flow or "")
+        if flow is None:
+            return self._reply(State(), now, *notes, self.menu())
+        if not state.history:
+            return self._reply(State(), now, *notes, self.texts.back_at_start, self.menu())
+        history = list(state.history)
+        previous = history.pop()
+        data = {k: v for k, v in state.data.items() if k != previous}
+        back = State(flow.name, previous, data, history, 0, now)
+        return self._reply(back, now, *notes, self.prompt(flow.step(previous)))
+
+    def _human(self, state: State, inbound: Inbound, now: datetime, port: Port, notes: list[str]) -> Outcome:
+        if port.human_request_open(inbound.openid):
+            return self._reply(state, now, *notes, self.texts.human_already_waiting)
+        effect = RequestHuman(inbound.openid, inbound.text, state.flow, state.step)
+        kept = dataclasses.replace(state, updated_at=now)
+        return Outcome(kept, (*notes, self.texts.human_requested), (effect,))
+
+    # -- outside any flow ----------------------------------------------------------------------
+
+    def _event(self, state: State, inbound: Inbound, now: datetime) -> Outcome:
+        if inbound.event in ("subscribe", "subscribe_scan"):
+            committee = self.texts.committee_name or "本居委会"
+            greeting = self.texts.greeting.format(
+                committee=committee, assistant=self.texts.assistant_name
+            )
+            return self._reply(State(), now, greeting, self.menu())
+        if inbound.event == "unsubscribe":
+            return Outcome(State(updated_at=now))
+        if inbound.event == "click":
+            flow = self.by_name.get(inbound.event_key)
+            if flow is not None:
+                return self._start(flow, None, now, [])
+            if inbound.event_key == "menu":
+                return self._reply(State(), now, self.menu())
+        return Outcome(state)
+
+    def _idle(self, inbound: Inbound, now: datetime, notes: list[str]) -> Outcome:
+        if inbound.kind not in ("text", "voice", "image", "location"):
+            return self._reply(State(), now, *notes, self.texts.unsupported_message)
+        text = inputs.normalise(inbound.text)
+        if text.isdigit() and 1 <= int(text) <= len(self.flows):
+            return self._start(self.flows[int(text) - 1], None, now, notes)
+        for flow in self.flows:
+            if text in flow.keywords:
+                return self._start(flow, None, now, notes)
+        for flow in self.flows:
+            if text and any(word in text for word in flow.shortcuts):
+                return self._start(flow, inbound, now, notes)
+        for flow in self.flows:
+            if text and any(word in text for word in flow.keywords):
+                return self._start(flow, None, now, notes)
+        return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
+
+    def _start(self, flow: Flow, inbound: Inbound | None, now: datetime, notes: list[str]) -> Outcome:
+        first = flow.steps[0]
+        state = State(flow.name, first.name, {}, [], 0, now)
+        if inbound is not None and isinstance(self._parse(first, inbound, now, {}), inputs.Parsed):
+            return self._answer(flow, state, inbound, now, _NoReads(), notes)
+        return self._reply(state, now, *notes, self.prompt(first))
+
+    # -- inside a flow -------------------------------------------------------------------------
+
+    def _answer(
+        self, flow: Flow, state: State, inbound: Inbound, now: datetime, port: Port,
+        notes: list[str],
+    ) -> Outcome:
+        step = flow.step(state.step or flow.steps[0].name)
+        result = self._parse(step, inbound, now, state.data)
+        if isinstance(result, inputs.Invalid):
+            failures = state.failures + 1
+            retry = dataclasses.replace(state, failures=failures % MAX_FAILURES, updated_at=now)
+            said = self.texts.too_many_failures if failures >= MAX_FAILURES else self.texts.hint(
+                result.hint
+            )
+            return self._reply(retry, now, *notes, said, self.prompt(step))
+        data = {**state.data, step.name: to_json(result.value)}
+        following = flow.after(step, data)
+        if following is not None:
+            moved = State(flow.name, following, data, [*state.history, step.name], 0, now)
+            return self._reply(moved, now, *notes, self.prompt(flow.step(following)))
+        done = flow.done(data, openid=inbound.openid, now=now, port=port)
+        return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
+
+    def _parse(self, step: Step, inbound: Inbound, now: datetime, data: dict[str, Any]) -> inputs.ParseResult:
+        if isinstance(step, Choose):
+            if not inbound.has_words:
+                return inputs.Invalid("hint.choice")
+            return inputs.parse_choice(inbound.text, option_words(step.options))
+        result = step.accepts.parse(inbound, now)
+        if isinstance(result, inputs.Parsed) and isinstance(step, Ask) and step.validate:
+            hint = step.validate(result.value, data)
+            if hint:
+                return inputs.Invalid(hint)
+        return result
+
+    # -- wording -------------------------------------------------------------------------------
+
+    def prompt(self, step: Step) -> str:
+        """The question a step asks, with its numbered options."""
+        if isinstance(step, Choose):
+            lines = [step.prompt]
+            lines += [
+                self.texts.menu_item.format(number=n, title=o.title)
+                for n, o in enumerate(step.options, 1)
+            ]
+            return "\n".join(lines)
+        return step.prompt
+
+    def menu(self) -> str:
+        """The numbered main menu, built from the registered flows only."""
+        lines = [self.texts.menu_header]
+        lines += [
+            self.texts.menu_item.format(number=n, title=flow.title)
+            for n, flow in enumerate(self.flows, 1)
+        ]
+        lines.append(self.texts.menu_footer)
+        return "\n".join(lines)
+
+    @staticmethod
+    def _reply(state: State, now: datetime, *replies: str) -> Outcome:
+        state.updated_at = now
+        return Outcome(state, tuple(replies))
+
+
+class _NoReads:
+    """A port for the first step of a shortcut, which never needs the store."""
+
+    def human_request_open(self, openid: str) -> bool:
+        return False

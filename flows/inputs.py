@@ -1,0 +1,355 @@
+"""Parse what a resident typed or sent into a typed value, or a hint key saying why not."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TypeAlias
+
+__all__ = [
+    "HINTS",
+    "HINT_CHOICE",
+    "HINT_DATE",
+    "HINT_ID_CARD_INVALID",
+    "HINT_ID_CARD_LENGTH",
+    "HINT_IMAGE",
+    "HINT_LOCATION",
+    "HINT_MOBILE",
+    "HINT_TEXT_EMPTY",
+    "HINT_TEXT_LONG",
+    "HINT_TEXT_SHORT",
+    "HINT_YES_NO",
+    "Image",
+    "Invalid",
+    "Location",
+    "ParseResult",
+    "Parsed",
+    "mask_id_card",
+    "mask_mobile",
+    "normalise",
+    "parse_choice",
+    "parse_date",
+    "parse_id_card",
+    "parse_image",
+    "parse_location",
+    "parse_mobile",
+    "parse_text",
+    "parse_yes_no",
+]
+
+HINT_CHOICE = "hint.choice"
+HINT_TEXT_EMPTY = "hint.text_empty"
+HINT_TEXT_SHORT = "hint.text_short"
+HINT_TEXT_LONG = "hint.text_long"
+HINT_YES_NO = "hint.yes_no"
+HINT_DATE = "hint.date"
+HINT_MOBILE = "hint.mobile"
+HINT_ID_CARD_LENGTH = "hint.id_card_length"
+HINT_ID_CARD_INVALID = "hint.id_card_invalid"
+HINT_LOCATION = "hint.location"
+HINT_IMAGE = "hint.image"
+
+HINTS: frozenset[str] = frozenset(
+    {
+        HINT_CHOICE,
+        HINT_TEXT_EMPTY,
+        HINT_TEXT_SHORT,
+        HINT_TEXT_LONG,
+        HINT_YES_NO,
+        HINT_DATE,
+        HINT_MOBILE,
+        HINT_ID_CARD_LENGTH,
+        HINT_ID_CARD_INVALID,
+        HINT_LOCATION,
+        HINT_IMAGE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A successfully parsed value."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A failed parse, carrying the hint key to show the resident."""
+
+    hint: str
+
+
+ParseResult: TypeAlias = Parsed | Invalid
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point shared through a WeChat location message."""
+
+    lat: float
+    lng: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image sent through WeChat, identified by its media id."""
+
+    media_id: str
+    pic_url: str | None
+
+
+# Pasted numbers often carry invisible characters that NFKC keeps and str.split() does not see.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# NFKC keeps these ideographic marks, so they are listed alongside their ASCII forms.
+_TRAILING_PUNCT = " 。.!~,、"
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUM = "[一二两三四五六七八九十]{1,3}"
+_NUM = rf"(?:[0-9]{{1,2}}|{_CN_NUM})"
+
+
+def normalise(text: str) -> str:
+    """Fold full-width forms (NFKC), drop invisible characters, strip and collapse whitespace."""
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return " ".join(folded.split())
+
+
+def _cn_number(s: str) -> int | None:
+    """Read a Chinese numeral from 一 to 九十九 (两 alone means 2), or None."""
+    if s == "两":
+        return 2
+    if s in _CN_DIGITS:
+        return _CN_DIGITS[s]
+    tens_s, sep, ones_s = s.partition("十")
+    if not sep:
+        return None
+    tens = 1 if tens_s == "" else _CN_DIGITS.get(tens_s)
+    ones = 0 if ones_s == "" else _CN_DIGITS.get(ones_s)
+    if tens is None or ones is None:
+        return None
+    return tens * 10 + ones
+
+
+def _number(s: str) -> int | None:
+    """Read ASCII digits or a Chinese numeral, or None."""
+    # Not str.isdigit(): it also accepts superscripts and other scripts' digits.
+    if re.fullmatch("[0-9]+", s):
+        return int(s)
+    return _cn_number(s)
+
+
+_CHOICE_NUMBER = re.compile(rf"(?:选)?(?:第)?([0-9]+|{_CN_NUM})(?:项|个|条|种)?")
+
+
+def parse_choice(text: str, options: Sequence[tuple[str, Sequence[str]]]) -> ParseResult:
+    """Pick an option by its 1-based number or by one of its words; Parsed(key)."""
+    cleaned = normalise(text).casefold().rstrip(_TRAILING_PUNCT + ")")
+    if not cleaned:
+        return Invalid(HINT_CHOICE)
+    words = [(key, w) for key, ws in options for w in (normalise(x).casefold() for x in ws) if w]
+
+    exact = {key for key, w in words if w == cleaned}
+    if len(exact) == 1:
+        return Parsed(exact.pop())
+    if exact:
+        return Invalid(HINT_CHOICE)
+
+    m = _CHOICE_NUMBER.fullmatch(cleaned.replace(" ", ""))
+    if m:
+        n = _number(m.group(1))
+        if n is not None and 1 <= n <= len(options):
+            return Parsed(options[n - 1][0])
+        return Invalid(HINT_CHOICE)
+
+    hits: list[tuple[int, int, str]] = []
+    for key, w in words:
+        start = cleaned.find(w)
+        while start != -1:
+            hits.append((start, start + len(w), key))
+            start = cleaned.find(w, start + 1)
+    # A word inside a longer matched word does not count: "不用了" says 不用, not 用.
+    kept = {
+        key
+        for s, e, key in hits
+        if not any(s2 <= s and e <= e2 and e2 - s2 > e - s for s2, e2, _ in hits)
+    }
+    if len(kept) == 1:
+        return Parsed(kept.pop())
+    return Invalid(HINT_CHOICE)
+
+
+def parse_text(text: str, *, min_len: int = 1, max_len: int = 500) -> ParseResult:
+    """Accept free text of min_len..max_len characters after stripping; Parsed(str)."""
+    # Free text is kept as typed (no NFKC) so full-width punctuation and line breaks survive.
+    stripped = text.strip()
+    if len(stripped) < min_len:
+        return Invalid(HINT_TEXT_EMPTY if not stripped else HINT_TEXT_SHORT)
+    if len(stripped) > max_len:
+        return Invalid(HINT_TEXT_LONG)
+    return Parsed(stripped)
+
+
+_YES = frozenset(
+    {
+        "是",
+        "是的",
+        "对",
+        "对的",
+        "好",
+        "好的",
+        "可以",
+        "确认",
+        "确定",
+        "要",
+        "嗯",
+        "y",
+        "yes",
+        "ok",
+        "1",
+    }
+)
+_NO = frozenset({"否", "不", "不是", "不对", "不要", "不用", "没有", "算了", "n", "no", "2"})
+
+
+def parse_yes_no(text: str) -> ParseResult:
+    """Read a yes/no answer; Parsed(True) or Parsed(False)."""
+    # "?" is deliberately not stripped: "是?" is a question back, not a consent.
+    cleaned = normalise(text).casefold().rstrip(_TRAILING_PUNCT)
+    if cleaned in _YES:
+        return Parsed(True)
+    if cleaned in _NO:
+        return Parsed(False)
+    return Invalid(HINT_YES_NO)
+
+
+_DATE_NUMERIC = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})")
+_DATE_CN = re.compile(rf"(?:([0-9]{{4}})年)?({_NUM})月({_NUM})[日号]?")
+_RELATIVE_DAYS = {"昨天": -1, "今天": 0, "明天": 1, "后天": 2, "大后天": 3}
+_WEEKDAY = re.compile(r"(下|本|这)?个?(?:周|星期|礼拜)([一二三四五六日天])")
+_WEEKDAY_INDEX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+
+
+def _make_date(year: int, month: int | None, day: int | None) -> ParseResult:
+    """Build a date, or Invalid when the parts are not a real calendar day."""
+    if month is None or day is None:
+        return Invalid(HINT_DATE)
+    try:
+        return Parsed(date(year, month, day))
+    except ValueError:
+        return Invalid(HINT_DATE)
+
+
+def parse_date(text: str, today: date) -> ParseResult:
+    """Read an absolute or relative (今天, 下周三, 本周五) date; Parsed(date)."""
+    # A datetime is a date subclass; rebuild so results are plain dates either way.
+    today = date(today.year, today.month, today.day)
+    cleaned = normalise(text).replace(" ", "").rstrip(_TRAILING_PUNCT)
+
+    if cleaned in _RELATIVE_DAYS:
+        return Parsed(today + timedelta(days=_RELATIVE_DAYS[cleaned]))
+
+    m = _WEEKDAY.fullmatch(cleaned)
+    if m:
+        monday = today - timedelta(days=today.weekday())
+        if m.group(1) == "下":
+            monday += timedelta(days=7)
+        return Parsed(monday + timedelta(days=_WEEKDAY_INDEX[m.group(2)]))
+
+    m = _DATE_NUMERIC.fullmatch(cleaned)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+
+    m = _DATE_CN.fullmatch(cleaned)
+    if m:
+        # No year given means this year, even if the day has passed: we do not guess.
+        year = int(m.group(1)) if m.group(1) else today.year
+        return _make_date(year, _number(m.group(2)), _number(m.group(3)))
+
+    return Invalid(HINT_DATE)
+
+
+_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
+_MOBILE_SEPARATORS = re.compile(r"[\s\-()\u2013\u2014]")
+
+
+def parse_mobile(text: str) -> ParseResult:
+    """Read a mainland mobile number, optionally +86/86/0086-prefixed; Parsed("138…")."""
+    m = _MOBILE.fullmatch(_MOBILE_SEPARATORS.sub("", normalise(text)))
+    if m:
+        return Parsed(m.group(1))
+    return Invalid(HINT_MOBILE)
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+_ID_FORMAT = re.compile(r"[1-9][0-9]{16}[0-9X]")
+
+
+def parse_id_card(text: str) -> ParseResult:
+    """Read an 18-character resident ID number checked per GB 11643; Parsed(str, upper X)."""
+    cleaned = normalise(text).replace(" ", "").upper()
+    if len(cleaned) != 18:
+        return Invalid(HINT_ID_CARD_LENGTH)
+    if not _ID_FORMAT.fullmatch(cleaned):
+        return Invalid(HINT_ID_CARD_INVALID)
+    birth = cleaned[6:14]
+    try:
+        born = date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
+    except ValueError:
+        return Invalid(HINT_ID_CARD_INVALID)
+    if not 1900 <= born.year <= 2100:
+        return Invalid(HINT_ID_CARD_INVALID)
+    total = sum(int(c) * w for c, w in zip(cleaned[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK_CHARS[total % 11] != cleaned[17]:
+        return Invalid(HINT_ID_CARD_INVALID)
+    return Parsed(cleaned)
+
+
+def _coordinate(raw: str | None, limit: float) -> float | None:
+    """Read a finite float within [-limit, limit], or None."""
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        return None
+    return value
+
+
+def parse_location(lat: str | None, lng: str | None, label: str | None) -> ParseResult:
+    """Read a WeChat location message's fields; Parsed(Location)."""
+    lat_v = _coordinate(lat, 90.0)
+    lng_v = _coordinate(lng, 180.0)
+    if lat_v is None or lng_v is None:
+        return Invalid(HINT_LOCATION)
+    return Parsed(Location(lat=lat_v, lng=lng_v, label=(label or "").strip()))
+
+
+def parse_image(media_id: str | None, pic_url: str | None) -> ParseResult:
+    """Read a WeChat image message's fields; Parsed(Image) when a media id is present."""
+    media = (media_id or "").strip()
+    if not media:
+        return Invalid(HINT_IMAGE)
+    return Parsed(Image(media_id=media, pic_url=(pic_url or "").strip() or None))
+
+
+def mask_id_card(v: str) -> str:
+    """Mask an ID number keeping the first 6 and last 4 characters."""
+    # Values too short to keep 10 characters are masked entirely rather than leaked.
+    if len(v) <= 10:
+        return "*" * len(v)
+    return v[:6] + "*" * (len(v) - 10) + v[-4:]
+
+
+def mask_mobile(v: str) -> str:
+    """Mask a mobile number keeping the first 3 and last 4 digits."""
+    if len(v) <= 7:
+        return "*" * len(v)
+    return v[:3] + "*" * (len(v) - 7) + v[-4:]

@@ -1,0 +1,22 @@
+"""The flows this installation offers, in menu order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from config.content import Content
+from flows.engine import Engine
+from flows.office import office_guide
+from flows.steps import Flow
+
+
+def build_flows(content: Content) -> tuple[Flow, ...]:
+    """Every registered flow; the main menu lists exactly these."""
+    return (office_guide(content.office),)
+
+
+def build_engine(content: Content, *, timeout_minutes: int) -> Engine:
+    """An engine over the registered flows."""
+    return Engine(
+        build_flows(content), content.bot, timeout=timedelta(minutes=timeout_minutes)
+    )

@@ -1,0 +1,158 @@
+"""The vocabulary flows are declared in: steps, typed inputs, options and the flow itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from flows import inputs
+from flows.effects import Effect
+from flows.inbound import Inbound
+
+Data = Mapping[str, Any]
+
+
+class Port(Protocol):
+    """The narrow read-only view of the store that flows may use."""
+
+    def human_request_open(self, openid: str) -> bool:
+        """True when the resident already waits for a person."""
+        ...
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """A typed input: which messages it takes and how it parses them."""
+
+    name: str
+    parse: Callable[[Inbound, datetime], inputs.ParseResult]
+    hint: str
+
+
+def _words(parse: Callable[[str], inputs.ParseResult], hint: str) -> Callable[..., Any]:
+    def from_inbound(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+        return parse(inbound.text) if inbound.has_words else inputs.Invalid(hint)
+
+    return from_inbound
+
+
+def _date(inbound: Inbound, now: datetime) -> inputs.ParseResult:
+    if not inbound.has_words:
+        return inputs.Invalid("hint.date")
+    return inputs.parse_date(inbound.text, now.date())
+
+
+def _location(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+    if inbound.kind != "location":
+        return inputs.Invalid("hint.location")
+    return inputs.parse_location(inbound.lat, inbound.lng, inbound.label)
+
+
+def _image(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+    if inbound.kind != "image":
+        return inputs.Invalid("hint.image")
+    return inputs.parse_image(inbound.media_id, inbound.pic_url)
+
+
+def _voice(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+    if inbound.kind != "voice" or not inbound.text.strip():
+        return inputs.Invalid("hint.voice")
+    return inputs.parse_text(inbound.text)
+
+
+TEXT = InputKind("text", _words(inputs.parse_text, "hint.text_empty"), "hint.text_empty")
+YES_NO = InputKind("yes_no", _words(inputs.parse_yes_no, "hint.yes_no"), "hint.yes_no")
+DATE = InputKind("date", _date, "hint.date")
+MOBILE = InputKind("mobile", _words(inputs.parse_mobile, "hint.mobile"), "hint.mobile")
+ID_CARD = InputKind(
+    "id_card", _words(inputs.parse_id_card, "hint.id_card_length"), "hint.id_card_length"
+)
+LOCATION = InputKind("location", _location, "hint.location")
+IMAGE = InputKind("image", _image, "hint.image")
+VOICE = InputKind("voice", _voice, "hint.voice")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One numbered choice: its key, what is shown, and words that also pick it."""
+
+    key: str
+    title: str
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Ask one question and keep the typed answer under `name`.
+
+    `validate` may refuse a well-typed answer with a hint; `next` picks the following step by
+    name from what is known so far (None: the next one in order, or done at the end).
+    """
+
+    name: str
+    prompt: str
+    accepts: InputKind = TEXT
+    validate: Callable[[Any, Data], str | None] | None = None
+    next: Callable[[Data], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Choose:
+    """Offer numbered options; the answer is the chosen option's key."""
+
+    name: str
+    prompt: str
+    options: tuple[Option, ...]
+    next: Callable[[Data], str | None] | None = None
+
+
+Step = Ask | Choose
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a finished flow says and wants written."""
+
+    replies: tuple[str, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+class Finish(Protocol):
+    """A flow's `done`: turns the collected answers into replies and effects."""
+
+    def __call__(self, data: Data, *, openid: str, now: datetime, port: Port) -> Done: ...
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A conversation declared as data, read top to bottom like the chat it holds."""
+
+    name: str
+    title: str
+    steps: tuple[Step, ...]
+    done: Finish
+    keywords: tuple[str, ...] = ()
+    # Words that start this flow and also answer its first step (e.g. 办公时间).
+    shortcuts: tuple[str, ...] = field(default=())
+
+    def step(self, name: str) -> Step:
+        """The step called `name`."""
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(f"flow {self.name} has no step {name}")
+
+    def after(self, step: Step, data: Data) -> str | None:
+        """The name of the step that follows `step`, or None when the flow is done."""
+        if step.next is not None:
+            return step.next(data)
+        names = [s.name for s in self.steps]
+        index = names.index(step.name)
+        return names[index + 1] if index + 1 < len(names) else None
+
+
+def option_words(options: Sequence[Option]) -> list[tuple[str, Sequence[str]]]:
+    """Options in the shape inputs.parse_choice takes."""
+    return [(o.key, (o.title, *o.words)) for o in options]
