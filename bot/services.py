@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine as Database
 
@@ -26,6 +27,8 @@ class Services:
     engine: Engine
     gate: Gate
     handler: PushHandler
+    # Tests move this clock to cross idle time-outs without sleeping.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def build_services(settings: Settings, database: Database | None = None) -> Services:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -40,7 +38,7 @@ async def receive(request: Request) -> Response:
     body = await _read_limited(request, limit)
     push = services.gate.open(query, body)
     try:
-        handled = await run_in_threadpool(services.handler.handle, push, datetime.now(UTC))
+        handled = await run_in_threadpool(services.handler.handle, push, services.clock())
     except Unavailable:
         return PlainTextResponse("temporarily unavailable", status_code=503)
     return _answer(services, push, handled.reply)

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 NonEmpty = Field(min_length=1)
 
@@ -92,14 +100,14 @@ class BotText(Strict):
     hints: Hints
     commands: Commands
 
-    @model_validator(mode="after")
-    def _known_placeholders(self) -> BotText:
-        for name, value in self:
-            if isinstance(value, str):
-                unknown = _placeholders(value) - ALLOWED_PLACEHOLDERS.get(name, set())
-                if unknown:
-                    raise ValueError(f"{name}: unknown placeholder {{{sorted(unknown)[0]}}}")
-        return self
+    @field_validator("*")
+    @classmethod
+    def _known_placeholders(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            unknown = _placeholders(value) - ALLOWED_PLACEHOLDERS.get(info.field_name or "", set())
+            if unknown:
+                raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
+        return value
 
     def hint(self, key: str) -> str:
         """The hint for a key such as 'hint.date'."""

@@ -1,0 +1,1 @@
+"""Linli benchmarks (see bench/README.md)."""

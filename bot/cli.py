@@ -1,0 +1,103 @@
+"""The `linli` command: serve, migrate, check content, load demo data."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+app = typer.Typer(help="邻里 Linli — WeChat assistant for neighbourhood committees.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data for the simulator.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+err = Console(stderr=True)
+out = Console()
+
+DEMO_RESIDENTS = ("demo-zhang", "demo-li", "demo-wang")
+
+
+def _settings():  # noqa: ANN202  (imported lazily so --help stays fast)
+    from config.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = "LINLI_" + "_".join(str(p) for p in error["loc"]).upper()
+            reason = error["msg"].removeprefix("Value error, ")
+            err.print(f"[red]settings[/red] {where if error['loc'] else ''} {reason}".strip())
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Web worker processes."),
+) -> None:
+    """Run the web app (webhook, simulator in demo/dev) with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    out.print(f"Linli ({settings.env}) on http://{host}:{port}"
+              + ("  — simulator: /simulator" if settings.simulator_enabled else ""))
+    uvicorn.run("bot.main:app", host=host, port=port, workers=workers, log_level="info",
+                proxy_headers=True)
+
+
+@app.command("check-config")
+def check_config() -> None:
+    """Validate settings and every content file; report file, line and reason."""
+    from config.content import ContentError, load_content
+
+    settings = _settings()
+    try:
+        content = load_content(settings.content_dir)
+    except ContentError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]{problem.file}:{problem.line}[/red] {problem.reason}")
+        raise typer.Exit(1) from exc
+    out.print(f"content OK: {settings.content_dir} ({len(content.office.topics)} office topics)")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply migrations up to a revision (default: the newest)."""
+    from store.db import make_engine
+    from store.migrate import upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine, revision)
+    out.print(f"database at {revision}: {engine.url.render_as_string(hide_password=True)}")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Create the demo residents the simulator offers (safe to run twice)."""
+    from store import users
+    from store.db import make_engine, unit_of_work
+
+    settings = _settings()
+    if settings.env.value == "production":
+        err.print("[red]refusing to load demo data with LINLI_ENV=production[/red]")
+        raise typer.Exit(1)
+    now = datetime.now(UTC)
+    with unit_of_work(make_engine(settings.database_url)) as session:
+        for openid in DEMO_RESIDENTS:
+            if users.get(session, openid) is None:
+                users.seen(session, openid, now, event="subscribe", own_message=False)
+    out.print(f"demo residents ready: {', '.join(DEMO_RESIDENTS)}")
+
+
+def main() -> None:
+    """Entry point for `python -m bot.cli`."""
+    app(prog_name="linli")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

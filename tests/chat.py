@@ -1,0 +1,243 @@
+"""Conversation scripts: "resident sends X / Linli answers Y / this record now exists".
+
+A script is a list of steps run through the real webhook with signed (and, in safe mode,
+encrypted) XML, exactly as WeChat would push it:
+
+    run(chat, [
+        Sends("1"),
+        Answers("您想了解哪一项", "4. 老年人优待卡"),
+        Sends("人工"),
+        Stored(HumanRequest, status="open"),
+    ])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+from starlette.testclient import TestClient
+
+from bot.main import create_app
+from bot.wechat.pusher import Pusher
+from config.settings import Settings
+
+TOKEN = "linli-test-token"
+APP_ID = "wx1234567890abcdef"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+MODES = ("plain", "safe")
+
+
+class Clock:
+    """A clock tests can move forward instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(**delta)
+
+
+def settings_for(database: Engine, mode: str = "plain", **overrides: Any) -> Settings:
+    """Settings for a test app on a database, in plaintext or safe mode."""
+    values: dict[str, Any] = {
+        "env": "dev",
+        "wechat_token": TOKEN,
+        "wechat_app_id": APP_ID,
+        "wechat_aes_key": AES_KEY if mode == "safe" else "",
+        "database_url": database.url.render_as_string(hide_password=False),
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Chat:
+    """One resident talking to Linli through the webhook."""
+
+    client: TestClient
+    pusher: Pusher
+    database: Engine
+    openid: str = "o_resident_0001"
+    clock: Clock = field(default_factory=Clock)
+    last_reply: str | None = None
+    last_status: int = 0
+
+    def push(self, fields: dict[str, Any]) -> str | None:
+        """Push prepared fields and remember the reply text."""
+        # Events are deduplicated by sender and second, as WeChat does; a resident's pushes
+        # are at least a second apart.
+        self.clock.advance(seconds=1)
+        fields["CreateTime"] = int(self.clock.now.timestamp())
+        pushed = self.pusher.build(fields)
+        response = self.client.post("/wechat", params=pushed.params, content=pushed.body)
+        self.last_status = response.status_code
+        assert response.status_code == 200, response.text
+        reply = self.pusher.read_reply(response.text)
+        self.last_reply = reply["Content"] if reply else None
+        return self.last_reply
+
+    def says(self, text: str) -> str | None:
+        """The resident types a text."""
+        return self.push(self.pusher.text(self.openid, text))
+
+    def count(self, model: type, **where: Any) -> int:
+        """How many rows of a table match."""
+        with Session(self.database) as session:
+            query = select(func.count()).select_from(model)
+            for name, value in where.items():
+                query = query.where(getattr(model, name) == value)
+            return session.exec(query).one()
+
+
+def open_chat(
+    database: Engine, mode: str = "plain", *, clock: Clock | None = None, **overrides: Any
+) -> Chat:
+    """A chat with a freshly built app (building a new one is what a restart does)."""
+    settings = settings_for(database, mode, **overrides)
+    app: FastAPI = create_app(settings, database=database)
+    clock = clock or Clock()
+    app.state.services.clock = clock
+    pusher = Pusher(token=TOKEN, app_id=APP_ID, aes_key=settings.wechat_aes_key)
+    return Chat(TestClient(app), pusher, database, clock=clock)
+
+
+# -- script steps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sends:
+    """The resident sends a text."""
+
+    text: str
+
+    def __call__(self, chat: Chat) -> None:
+        chat.says(self.text)
+
+
+@dataclass(frozen=True)
+class SendsVoice:
+    """The resident sends a voice message WeChat recognised as `text`."""
+
+    text: str
+
+    def __call__(self, chat: Chat) -> None:
+        chat.push(chat.pusher.voice(chat.openid, self.text))
+
+
+@dataclass(frozen=True)
+class SendsImage:
+    """The resident sends a photo."""
+
+    def __call__(self, chat: Chat) -> None:
+        chat.push(chat.pusher.image(chat.openid))
+
+
+@dataclass(frozen=True)
+class SendsLocation:
+    """The resident shares a location."""
+
+    lat: float
+    lng: float
+    label: str = ""
+
+    def __call__(self, chat: Chat) -> None:
+        chat.push(chat.pusher.location(chat.openid, self.lat, self.lng, self.label))
+
+
+@dataclass(frozen=True)
+class Event:
+    """WeChat pushes an event for the resident (subscribe, unsubscribe, CLICK …)."""
+
+    name: str
+    key: str = ""
+
+    def __call__(self, chat: Chat) -> None:
+        chat.push(chat.pusher.event(chat.openid, self.name, self.key))
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Linli's reply contains every fragment."""
+
+    fragments: tuple[str, ...]
+
+    def __init__(self, *fragments: str) -> None:
+        object.__setattr__(self, "fragments", fragments)
+
+    def __call__(self, chat: Chat) -> None:
+        reply = chat.last_reply or ""
+        for fragment in self.fragments:
+            assert fragment in reply, f"expected {fragment!r} in the reply:\n{reply}"
+
+
+@dataclass(frozen=True)
+class DoesNotAnswer:
+    """Linli's reply contains none of the fragments (or there was no reply)."""
+
+    fragments: tuple[str, ...]
+
+    def __init__(self, *fragments: str) -> None:
+        object.__setattr__(self, "fragments", fragments)
+
+    def __call__(self, chat: Chat) -> None:
+        reply = chat.last_reply or ""
+        for fragment in self.fragments:
+            assert fragment not in reply, f"did not expect {fragment!r} in the reply:\n{reply}"
+
+
+@dataclass(frozen=True)
+class Silent:
+    """Linli answers `success` with no message."""
+
+    def __call__(self, chat: Chat) -> None:
+        assert chat.last_reply is None, f"expected no reply, got:\n{chat.last_reply}"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Exactly `count` rows of `model` for this resident match (openid is implied)."""
+
+    model: type
+    count: int = 1
+    where: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, model: type, count: int = 1, **where: Any) -> None:
+        object.__setattr__(self, "model", model)
+        object.__setattr__(self, "count", count)
+        object.__setattr__(self, "where", where)
+
+    def __call__(self, chat: Chat) -> None:
+        where = dict(self.where)
+        if hasattr(self.model, "openid"):
+            where.setdefault("openid", chat.openid)
+        found = chat.count(self.model, **where)
+        assert found == self.count, f"expected {self.count} {self.model.__name__} {where}, got {found}"
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Time passes without the resident writing."""
+
+    minutes: float
+
+    def __call__(self, chat: Chat) -> None:
+        chat.clock.advance(minutes=self.minutes)
+
+
+Step = Callable[[Chat], None]
+
+
+def run(chat: Chat, script: Sequence[Step]) -> None:
+    """Play a conversation script step by step."""
+    for step in script:
+        step(chat)

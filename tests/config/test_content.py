@@ -1,0 +1,98 @@
+"""Content files are validated at start-up and by `linli check-config`, with file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from bot.cli import app as cli
+from config.content import ContentError, load_content
+from config.settings import Settings
+
+SECRETS = {
+    "wechat_token": "a-real-token-1", "wechat_app_secret": "a-real-secret-1",
+    "secret_key": "a-real-secret-key", "data_key": "a-real-data-key",
+}
+
+
+@pytest.fixture
+def broken(content_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "zh-CN"
+    shutil.copytree(content_dir, copy)
+    return copy
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _line_of(path: Path, fragment: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if fragment in line:
+            return number
+    raise AssertionError(fragment)
+
+
+def test_the_shipped_content_is_valid(content_dir: Path) -> None:
+    content = load_content(content_dir)
+    assert content.office.topics[0].title == "办公时间"
+    assert content.office.topics[0].answer == ""  # unconfirmed facts stay blank
+
+
+def test_every_problem_is_reported_with_file_line_and_reason(broken: Path) -> None:
+    bot, office = broken / "bot.yaml", broken / "office.yaml"
+    _edit(bot, "timed_out: 上次的对话超过{minutes}", "timed_out: 上次的对话超过{hours}")
+    _edit(bot, "  yes_no: 请回复", "  yes_or_no: 请回复")
+    _edit(office, "  - key: address", "  - key: hours")
+    with pytest.raises(ContentError) as caught:
+        load_content(broken)
+    problems = {(p.file.name, p.line): p.reason for p in caught.value.problems}
+    assert problems[("bot.yaml", _line_of(bot, "yes_or_no"))].startswith("hints.yes_or_no")
+    assert any("unknown placeholder {hours}" in r for r in problems.values())
+    assert any(f == "office.yaml" and "hours is used twice" in r for (f, _), r in problems.items())
+
+
+def test_a_broken_yaml_file_is_reported_at_its_line(broken: Path) -> None:
+    office = broken / "office.yaml"
+    _edit(office, "prompt: 您想了解哪一项？", "prompt: [您想了解哪一项？")
+    with pytest.raises(ContentError) as caught:
+        load_content(broken)
+    [problem] = caught.value.problems
+    assert problem.file == office and "not valid YAML" in problem.reason
+    assert problem.line >= _line_of(office, "prompt:")
+
+
+def test_check_config_exits_non_zero_and_names_the_place(
+    broken: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = broken / "office.yaml"
+    _edit(office, "title: 办事指南", "title: ''")
+    monkeypatch.setenv("LINLI_CONTENT_DIR", str(broken))
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 1
+    assert f"office.yaml:{_line_of(office, 'title:')}" in result.output
+    assert "title" in result.output
+
+
+def test_check_config_passes_on_the_shipped_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LINLI_CONTENT_DIR", raising=False)
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 0, result.output
+    assert "content OK" in result.output
+
+
+def test_production_refuses_placeholder_secrets() -> None:
+    with pytest.raises(ValidationError, match="LINLI_SECRET_KEY"):
+        Settings(env="production", **{**SECRETS, "secret_key": "change-me"})
+    assert Settings(env="production", **SECRETS).simulator_enabled is False
+
+
+def test_a_malformed_aes_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="43 letters or digits"):
+        Settings(wechat_aes_key="too-short")

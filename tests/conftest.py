@@ -1,0 +1,76 @@
+"""Shared fixtures: every store and webhook test runs on SQLite, and on PostgreSQL when
+LINLI_TEST_DATABASE_URL names one (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+import store.models  # noqa: F401  (registers every table)
+from store.db import make_engine
+from store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that asks for `backend` once per available database."""
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, scope="session")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly when PostgreSQL was not part of the run."""
+    if not POSTGRES_URL:
+        terminalreporter.write_line(
+            "NOTE: database tests ran on SQLite only; set LINLI_TEST_DATABASE_URL "
+            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them on PostgreSQL too.",
+            yellow=True,
+        )
+
+
+def _fresh_postgres(url: str) -> Engine:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+@pytest.fixture(scope="session")
+def migrated(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database of the given backend, built by running the migrations."""
+    if backend == "postgresql":
+        engine = _fresh_postgres(POSTGRES_URL)
+    else:
+        path = tmp_path_factory.mktemp("db") / "linli.db"
+        engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database(migrated: Engine) -> Engine:
+    """The migrated database, emptied before the test."""
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with migrated.begin() as connection:
+        if migrated.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+    return migrated
+
+
+@pytest.fixture
+def content_dir() -> Path:
+    """The shipped zh-CN content."""
+    return Path(__file__).resolve().parent.parent / "config" / "content" / "zh-CN"
