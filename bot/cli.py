@@ -9,18 +9,20 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-app = typer.Typer(help="邻里 Linli — WeChat assistant for neighbourhood committees.", no_args_is_help=True)
+app = typer.Typer(
+    help="邻里 Linli — WeChat assistant for neighbourhood committees.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data for the simulator.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 DEMO_RESIDENTS = ("demo-zhang", "demo-li", "demo-wang")
 
 
-def _settings():  # noqa: ANN202  (imported lazily so --help stays fast)
+def _settings():
     from config.settings import Settings
 
     try:
@@ -43,10 +45,13 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    out.print(f"Linli ({settings.env}) on http://{host}:{port}"
-              + ("  — simulator: /simulator" if settings.simulator_enabled else ""))
-    uvicorn.run("bot.main:app", host=host, port=port, workers=workers, log_level="info",
-                proxy_headers=True)
+    out.print(
+        f"Linli ({settings.env}) on http://{host}:{port}"
+        + ("  — simulator: /simulator" if settings.simulator_enabled else "")
+    )
+    uvicorn.run(
+        "bot.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=True
+    )
 
 
 @app.command("check-config")
@@ -59,7 +64,7 @@ def check_config() -> None:
         content = load_content(settings.content_dir)
     except ContentError as exc:
         for problem in exc.problems:
-            err.print(f"[red]{problem.file}:{problem.line}[/red] {problem.reason}")
+            typer.echo(str(problem), err=True)
         raise typer.Exit(1) from exc
     out.print(f"content OK: {settings.content_dir} ({len(content.office.topics)} office topics)")
 

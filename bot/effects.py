@@ -1,4 +1,4 @@
-"""Apply the effects a flow returned, each through its store service, in the caller's transaction."""
+"""Apply a flow's effects through store services, in the caller's transaction."""
 
 from __future__ import annotations
 

@@ -68,8 +68,12 @@ class PushHandler:
 
     def _handle(self, session: Session, push: Push, inbound: Inbound, now: datetime) -> Handled:
         if push.mode == "plain" and not nonces.remember(
-            session, nonce=push.nonce, timestamp=push.timestamp, body_sha256=push.body_sha256,
-            now=now, window=self.replay_window,
+            session,
+            nonce=push.nonce,
+            timestamp=push.timestamp,
+            body_sha256=push.body_sha256,
+            now=now,
+            window=self.replay_window,
         ):
             raise Refused(403, "nonce was already used with a different body")
         key = dedup_key(push.fields)
@@ -86,8 +90,9 @@ class PushHandler:
     def _converse(self, session: Session, inbound: Inbound, now: datetime) -> str | None:
         row = conversations.load(session, inbound.openid)
         state = (
-            State(row.flow, row.step, dict(row.data), list(row.history), row.failures,
-                  row.updated_at)
+            State(
+                row.flow, row.step, dict(row.data), list(row.history), row.failures, row.updated_at
+            )
             if row is not None
             else State()
         )
@@ -97,13 +102,21 @@ class PushHandler:
         new = outcome.state
         if row is None or new != state:
             conversations.save(
-                session, inbound.openid, flow=new.flow, step=new.step, data=new.data,
-                history=new.history, failures=new.failures, updated_at=new.updated_at or now,
+                session,
+                inbound.openid,
+                flow=new.flow,
+                step=new.step,
+                data=new.data,
+                history=new.history,
+                failures=new.failures,
+                updated_at=new.updated_at or now,
                 existing=row,
             )
         return "\n\n".join(outcome.replies) or None
 
-    def _store_failed(self, session: Session, push: Push, inbound: Inbound, now: datetime) -> Handled:
+    def _store_failed(
+        self, session: Session, push: Push, inbound: Inbound, now: datetime
+    ) -> Handled:
         key = dedup_key(push.fields)
         stored = self._record(session, push, inbound, key, now)
         if stored is None:
@@ -112,7 +125,9 @@ class PushHandler:
         return Handled(self.error_reply)
 
     @staticmethod
-    def _record(session: Session, push: Push, inbound: Inbound, key: str, now: datetime) -> int | None:
+    def _record(
+        session: Session, push: Push, inbound: Inbound, key: str, now: datetime
+    ) -> int | None:
         return inbound_store.record(
             session,
             dedup_key=key,

@@ -39,7 +39,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "reason": e["msg"]}
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                "reason": e["msg"],
+            }
             for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -65,7 +66,11 @@ def _answer(services: Services, push: Push, reply: str | None) -> Response:
     if not push.encrypted or services.gate.crypto is None:
         return Response(plain, media_type=media)
     envelope = replies.encrypt_envelope(
-        services.gate.crypto, services.settings.wechat_token, plain,
-        nonce=push.nonce, timestamp=str(int(time.time())), as_json=push.as_json,
+        services.gate.crypto,
+        services.settings.wechat_token,
+        plain,
+        nonce=push.nonce,
+        timestamp=str(int(time.time())),
+        as_json=push.as_json,
     )
     return Response(envelope, media_type=media)

@@ -219,7 +219,7 @@ def _load_file(path: Path, model: type[Strict]) -> tuple[Strict | None, list[Pro
 
 
 def load_content(directory: Path) -> Content:
-    """Load and validate every content file in a directory, or raise ContentError with all problems."""
+    """Load and validate every content file, or raise ContentError listing all problems."""
     loaded: dict[str, Strict] = {}
     problems: list[Problem] = []
     for name, model in FILES.items():

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     @classmethod
     def _aes_key_shape(cls, value: str) -> str:
         if value and (len(value) != 43 or not value.isalnum() or not value.isascii()):
-            raise ValueError("EncodingAESKey must be 43 letters or digits (from the WeChat console)")
+            raise ValueError(
+                "EncodingAESKey must be 43 letters or digits (from the WeChat console)"
+            )
         return value
 
     @field_validator("timezone")

@@ -88,11 +88,15 @@ class Engine:
     def _menu(self, _s: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]) -> Outcome:
         return self._reply(State(), now, *notes, self.menu())
 
-    def _cancel(self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]) -> Outcome:
+    def _cancel(
+        self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]
+    ) -> Outcome:
         said = self.texts.cancelled if state.flow else self.texts.nothing_to_cancel
         return self._reply(State(), now, *notes, said, self.menu())
 
-    def _back(self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]) -> Outcome:
+    def _back(
+        self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]
+    ) -> Outcome:
         flow = self.by_name.get(state.flow or "")
         if flow is None:
             return self._reply(State(), now, *notes, self.menu())
@@ -104,7 +108,9 @@ class Engine:
         back = State(flow.name, previous, data, history, 0, now)
         return self._reply(back, now, *notes, self.prompt(flow.step(previous)))
 
-    def _human(self, state: State, inbound: Inbound, now: datetime, port: Port, notes: list[str]) -> Outcome:
+    def _human(
+        self, state: State, inbound: Inbound, now: datetime, port: Port, notes: list[str]
+    ) -> Outcome:
         if port.human_request_open(inbound.openid):
             return self._reply(state, now, *notes, self.texts.human_already_waiting)
         effect = RequestHuman(inbound.openid, inbound.text, state.flow, state.step)
@@ -147,7 +153,9 @@ class Engine:
                 return self._start(flow, None, now, notes)
         return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
 
-    def _start(self, flow: Flow, inbound: Inbound | None, now: datetime, notes: list[str]) -> Outcome:
+    def _start(
+        self, flow: Flow, inbound: Inbound | None, now: datetime, notes: list[str]
+    ) -> Outcome:
         first = flow.steps[0]
         state = State(flow.name, first.name, {}, [], 0, now)
         if inbound is not None and isinstance(self._parse(first, inbound, now, {}), inputs.Parsed):
@@ -157,7 +165,12 @@ class Engine:
     # -- inside a flow -------------------------------------------------------------------------
 
     def _answer(
-        self, flow: Flow, state: State, inbound: Inbound, now: datetime, port: Port,
+        self,
+        flow: Flow,
+        state: State,
+        inbound: Inbound,
+        now: datetime,
+        port: Port,
         notes: list[str],
     ) -> Outcome:
         step = flow.step(state.step or flow.steps[0].name)
@@ -165,8 +178,10 @@ class Engine:
         if isinstance(result, inputs.Invalid):
             failures = state.failures + 1
             retry = dataclasses.replace(state, failures=failures % MAX_FAILURES, updated_at=now)
-            said = self.texts.too_many_failures if failures >= MAX_FAILURES else self.texts.hint(
-                result.hint
+            said = (
+                self.texts.too_many_failures
+                if failures >= MAX_FAILURES
+                else self.texts.hint(result.hint)
             )
             return self._reply(retry, now, *notes, said, self.prompt(step))
         data = {**state.data, step.name: to_json(result.value)}
@@ -177,7 +192,9 @@ class Engine:
         done = flow.done(data, openid=inbound.openid, now=now, port=port)
         return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
 
-    def _parse(self, step: Step, inbound: Inbound, now: datetime, data: dict[str, Any]) -> inputs.ParseResult:
+    def _parse(
+        self, step: Step, inbound: Inbound, now: datetime, data: dict[str, Any]
+    ) -> inputs.ParseResult:
         if isinstance(step, Choose):
             if not inbound.has_words:
                 return inputs.Invalid("hint.choice")

@@ -17,6 +17,4 @@ def build_flows(content: Content) -> tuple[Flow, ...]:
 
 def build_engine(content: Content, *, timeout_minutes: int) -> Engine:
     """An engine over the registered flows."""
-    return Engine(
-        build_flows(content), content.bot, timeout=timedelta(minutes=timeout_minutes)
-    )
+    return Engine(build_flows(content), content.bot, timeout=timedelta(minutes=timeout_minutes))

@@ -52,7 +52,9 @@ def stored_reply(session: Session, dedup_key: str) -> str | None:
     return session.execute(query).scalar_one_or_none()
 
 
-def set_reply(session: Session, message_id: int, reply: str | None, error: str | None = None) -> None:
+def set_reply(
+    session: Session, message_id: int, reply: str | None, error: str | None = None
+) -> None:
     """Remember what was answered (and any error), so a retry gets the same answer."""
     session.execute(
         update(InboundMessage)

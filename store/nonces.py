@@ -11,7 +11,12 @@ from store.upsert import insert_for
 
 
 def remember(
-    session: Session, *, nonce: str, timestamp: str, body_sha256: str, now: datetime,
+    session: Session,
+    *,
+    nonce: str,
+    timestamp: str,
+    body_sha256: str,
+    now: datetime,
     window: timedelta,
 ) -> bool:
     """Remember a nonce; False when it was seen inside the window with a different body."""

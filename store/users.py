@@ -12,7 +12,9 @@ from store.upsert import insert_for
 SUBSCRIBE_EVENTS = {"subscribe", "subscribe_scan"}
 
 
-def seen(session: Session, openid: str, now: datetime, *, event: str = "", own_message: bool) -> None:
+def seen(
+    session: Session, openid: str, now: datetime, *, event: str = "", own_message: bool
+) -> None:
     """Record that a push came from `openid`, locking its row for the rest of the transaction.
 
     The upsert takes the user's row lock, so two pushes from one resident are handled one after

@@ -221,7 +221,9 @@ class Stored:
         if hasattr(self.model, "openid"):
             where.setdefault("openid", chat.openid)
         found = chat.count(self.model, **where)
-        assert found == self.count, f"expected {self.count} {self.model.__name__} {where}, got {found}"
+        assert found == self.count, (
+            f"expected {self.count} {self.model.__name__} {where}, got {found}"
+        )
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say plainly when PostgreSQL was not part of the run."""
     if not POSTGRES_URL:
         terminalreporter.write_line(
-            "NOTE: database tests ran on SQLite only; set LINLI_TEST_DATABASE_URL "
-            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them on PostgreSQL too.",
+            "NOTE: database tests ran on SQLite only; set LINLI_TEST_DATABASE_URL (e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them on PostgreSQL too.",
             yellow=True,
         )
 

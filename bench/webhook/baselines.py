@@ -50,8 +50,9 @@ async def echo_receive(request: Request) -> Response:
         return PlainTextResponse("signature does not match", status_code=403)
     message = parse_message(plain)
     reply = create_reply(getattr(message, "content", "") or "success", message)
-    return Response(_CRYPTO.encrypt_message(reply.render(), nonce, timestamp),
-                    media_type="application/xml")
+    return Response(
+        _CRYPTO.encrypt_message(reply.render(), nonce, timestamp), media_type="application/xml"
+    )
 
 
 @echo.get("/healthz")

@@ -108,8 +108,11 @@ def count_rows() -> tuple[int, int]:
 def machine() -> dict[str, str]:
     """What the numbers were measured on."""
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
@@ -136,9 +139,22 @@ def machine() -> dict[str, str]:
 def server(target: str, cpu: int, env: dict[str, str]) -> Iterator[str]:
     """Run one target under uvicorn (one worker, pinned to `cpu`); yields its base URL."""
     command = [
-        "taskset", "-c", str(cpu), sys.executable, "-m", "uvicorn", TARGETS[target],
-        "--host", "127.0.0.1", "--port", str(PORT), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
+        "taskset",
+        "-c",
+        str(cpu),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        TARGETS[target],
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(PORT),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     base = f"http://127.0.0.1:{PORT}"
@@ -191,13 +207,36 @@ def verify(target: str, base: str, account: Account) -> str:
 # -- wrk --------------------------------------------------------------------------------------
 
 
-def wrk(args: argparse.Namespace, base: str, data: Path, first: int, last: int,
-        duration: int, expect: str, raw: list[str], label: str) -> dict:
+def wrk(
+    args: argparse.Namespace,
+    base: str,
+    data: Path,
+    first: int,
+    last: int,
+    duration: int,
+    expect: str,
+    raw: list[str],
+    label: str,
+) -> dict:
     """Run wrk on the client CPU over lines first..last of `data`; its BENCH summary."""
     command = [
-        "taskset", "-c", str(args.client_cpu), "wrk", f"-t{args.threads}", f"-c{args.connections}",
-        f"-d{duration}s", "--latency", "-s", str(LUA), f"{base}/wechat",
-        "--", str(data), str(args.threads), str(first), str(last), expect,
+        "taskset",
+        "-c",
+        str(args.client_cpu),
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-s",
+        str(LUA),
+        f"{base}/wechat",
+        "--",
+        str(data),
+        str(args.threads),
+        str(first),
+        str(last),
+        expect,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     raw.append(f"### {label}\n$ {' '.join(command)}\n{done.stdout}{done.stderr}")
@@ -209,8 +248,9 @@ def wrk(args: argparse.Namespace, base: str, data: Path, first: int, last: int,
     return json.loads(line.removeprefix("BENCH "))
 
 
-def measure(args: argparse.Namespace, target: str, number: int, data: Path, account: Account,
-            raw: list[str]) -> Measured:
+def measure(
+    args: argparse.Namespace, target: str, number: int, data: Path, account: Account, raw: list[str]
+) -> Measured:
     """Verify, warm up and measure one target in one round."""
     env = {**account.env(), "PYTHONDONTWRITEBYTECODE": "1"}
     if target == "linli":
@@ -221,11 +261,29 @@ def measure(args: argparse.Namespace, target: str, number: int, data: Path, acco
     with server(target, args.server_cpu, env) as base:
         reply = verify(target, base, account)
         log(f"  {target}: verified (reply {reply[:24]!r}…)")
-        warm = wrk(args, base, data, 1, args.warmup_requests, args.warmup, expect, raw,
-                   f"round {number} {target} warm-up")
+        warm = wrk(
+            args,
+            base,
+            data,
+            1,
+            args.warmup_requests,
+            args.warmup,
+            expect,
+            raw,
+            f"round {number} {target} warm-up",
+        )
         before = count_rows() if target == "linli" else (0, 0)
-        stats = wrk(args, base, data, args.warmup_requests + 1, args.requests, args.duration,
-                    expect, raw, f"round {number} {target}")
+        stats = wrk(
+            args,
+            base,
+            data,
+            args.warmup_requests + 1,
+            args.requests,
+            args.duration,
+            expect,
+            raw,
+            f"round {number} {target}",
+        )
         after = count_rows() if target == "linli" else (0, 0)
     rps = stats["requests"] / (stats["duration_us"] / 1e6)
     result = Measured(target, number, rps, stats["p50_us"] / 1000, stats["p99_us"] / 1000, stats)
@@ -246,9 +304,11 @@ def measure(args: argparse.Namespace, target: str, number: int, data: Path, acco
             )
         if after[1]:
             result.problems.append(f"{after[1]} messages stored with a flow error")
-    log(f"  {target}: {rps:8.1f} req/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
+    log(
+        f"  {target}: {rps:8.1f} req/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
         + (f"  rows {result.rows}" if result.rows is not None else "")
-        + (f"  PROBLEMS: {'; '.join(result.problems)}" if result.problems else ""))
+        + (f"  PROBLEMS: {'; '.join(result.problems)}" if result.problems else "")
+    )
     return result
 
 
@@ -260,8 +320,13 @@ def median(results: list[Measured], target: str, attr: str) -> float:
     return statistics.median(getattr(r, attr) for r in results if r.target == target)
 
 
-def report(args: argparse.Namespace, results: list[Measured], info: dict[str, str],
-           command: str, started: datetime) -> tuple[str, bool]:
+def report(
+    args: argparse.Namespace,
+    results: list[Measured],
+    info: dict[str, str],
+    command: str,
+    started: datetime,
+) -> tuple[str, bool]:
     """The Markdown report, and whether every check passed."""
     lines = [
         f"# Webhook benchmark, {started:%Y-%m-%d %H:%M}",
@@ -282,8 +347,13 @@ def report(args: argparse.Namespace, results: list[Measured], info: dict[str, st
             f"| {r.round} | {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
             f"{r.stats['requests']} | {r.stats['bad_status'] + r.stats['status_errors']} | {rows} |"
         )
-    lines += ["", "**Median of the rounds**", "", "| target | req/s | p50 ms | p99 ms |",
-              "|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "**Median of the rounds**",
+        "",
+        "| target | req/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+    ]
     for target in TARGETS:
         lines.append(
             f"| {target} | {median(results, target, 'rps'):.0f} | "
@@ -301,10 +371,14 @@ def report(args: argparse.Namespace, results: list[Measured], info: dict[str, st
         f"- Linli p99 at {args.connections} connections: **{p99:.2f} ms** (target ≤ 50 ms)",
         f"- Target {'MET' if met else 'NOT MET'}.",
         "",
-        "Checks: " + ("; ".join(problems) if problems else
-                      "every response was 200 with the expected body; no MsgId reused; Linli "
-                      "stored one inbound_message row per request (rows may exceed completed "
-                      "requests by the few wrk left in flight at the end), none with an error."),
+        "Checks: "
+        + (
+            "; ".join(problems)
+            if problems
+            else "every response was 200 with the expected body; no MsgId reused; Linli "
+            "stored one inbound_message row per request (rows may exceed completed "
+            "requests by the few wrk left in flight at the end), none with an error."
+        ),
         "",
         "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + ".",
         "",
@@ -323,8 +397,9 @@ def main() -> None:
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--requests", type=int, default=60_000, help="pushes built per round")
-    parser.add_argument("--warmup-requests", type=int, default=10_000,
-                        help="of which the warm-up uses the first N")
+    parser.add_argument(
+        "--warmup-requests", type=int, default=10_000, help="of which the warm-up uses the first N"
+    )
     parser.add_argument("--residents", type=int, default=3_000, help="distinct openids")
     parser.add_argument("--targets", default=",".join(RUN_ORDER))
     args = parser.parse_args()
@@ -332,8 +407,11 @@ def main() -> None:
 
     ensure_wrk()
     started = datetime.now()
-    command = "make -C bench webhook" if os.environ.get("BENCH_FROM_MAKE") else " ".join(
-        ["python -m bench.webhook.run", *sys.argv[1:]])
+    command = (
+        "make -C bench webhook"
+        if os.environ.get("BENCH_FROM_MAKE")
+        else " ".join(["python -m bench.webhook.run", *sys.argv[1:]])
+    )
     info = machine()
     account = Account.random()
     RESULTS.mkdir(parents=True, exist_ok=True)

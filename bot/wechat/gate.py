@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from config.settings import Settings
 from bot.wechat import signing
 from bot.wechat.crypto import CryptoError, MessageCrypto
 from bot.wechat.payload import PayloadError, is_json, parse_payload
+from config.settings import Settings
 
 
 class Refused(Exception):

@@ -90,8 +90,13 @@ class Pusher:
     def location(self, openid: str, lat: float, lng: float, label: str = "", **kw: Any) -> dict:
         """A location message."""
         return self.message(
-            openid, "location", Location_X=f"{lat:.6f}", Location_Y=f"{lng:.6f}", Scale=15,
-            Label=label, **kw,
+            openid,
+            "location",
+            Location_X=f"{lat:.6f}",
+            Location_Y=f"{lng:.6f}",
+            Scale=15,
+            Label=label,
+            **kw,
         )
 
     def event(self, openid: str, event: str, key: str = "", **kw: Any) -> dict:

@@ -48,8 +48,12 @@ def encrypt_envelope(
     signature = signing.sign(token, timestamp, nonce, encrypted)
     if as_json:
         return json.dumps(
-            {"Encrypt": encrypted, "MsgSignature": signature, "TimeStamp": int(timestamp),
-             "Nonce": nonce}
+            {
+                "Encrypt": encrypted,
+                "MsgSignature": signature,
+                "TimeStamp": int(timestamp),
+                "Nonce": nonce,
+            }
         )
     return (
         f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt>"

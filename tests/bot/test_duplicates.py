@@ -32,7 +32,9 @@ async def _post_all(app: object, requests: list[tuple[dict, bytes]]) -> list[htt
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_retried_message_gets_the_stored_reply_and_runs_nothing(database: Engine, mode: str) -> None:
+def test_a_retried_message_gets_the_stored_reply_and_runs_nothing(
+    database: Engine, mode: str
+) -> None:
     app = create_app(settings_for(database, mode), database=database)
     pusher = Pusher(token=TOKEN, app_id=APP_ID, aes_key=app.state.services.settings.wechat_aes_key)
     fields = pusher.text("o_retry", "人工")

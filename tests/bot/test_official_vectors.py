@@ -17,24 +17,41 @@ from config.settings import Settings
 from store.models import InboundMessage
 
 A = dict(
-    token="spamtest", encoding_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-    appid="wx2c2769f8efd9abc2", timestamp="1409735669", nonce="1320562132",
+    token="spamtest",
+    encoding_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    appid="wx2c2769f8efd9abc2",
+    timestamp="1409735669",
+    nonce="1320562132",
     msg_signature="5d197aaffba7e9b25a30732f161a50dee96bd5fa",
     body="<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><FromUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName><CreateTime>1409735668</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[abcdteT]]></Content><MsgId>6054768590064713728</MsgId><Encrypt><![CDATA[hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=]]></Encrypt></xml>",
 )
-B_GET = dict(token="AAAAA", signature="f464b24fc39322e44b38aa78f5edd27bd1441696",
-             timestamp="1714036504", nonce="1514711492", echostr="4375120948345356249")
-B_PLAIN = dict(token="AAAAA", signature="899cf89e464efb63f54ddac96b0a0a235f53aa78",
-               timestamp="1714037059", nonce="486452656")
+B_GET = dict(
+    token="AAAAA",
+    signature="f464b24fc39322e44b38aa78f5edd27bd1441696",
+    timestamp="1714036504",
+    nonce="1514711492",
+    echostr="4375120948345356249",
+)
+B_PLAIN = dict(
+    token="AAAAA",
+    signature="899cf89e464efb63f54ddac96b0a0a235f53aa78",
+    timestamp="1714037059",
+    nonce="486452656",
+)
 B_SAFE = dict(
-    token="AAAAA", encoding_aes_key="A" * 43, appid="wxba5fad812f8e6fb9",
-    timestamp="1714112445", nonce="415670741",
+    token="AAAAA",
+    encoding_aes_key="A" * 43,
+    appid="wxba5fad812f8e6fb9",
+    timestamp="1714112445",
+    nonce="415670741",
     msg_signature="046e02f8204d34f8ba5fa3b1db94908f3df2e9b3",
     encrypt="+qdx1OKCy+5JPCBFWw70tm0fJGb2Jmeia4FCB7kao+/Q5c/ohsOzQHi8khUOb05JCpj0JB4RvQMkUyus8TPxLKJGQqcvZqzDpVzazhZv6JsXUnnR8XGT740XgXZUXQ7vJVnAG+tE8NUd4yFyjPy7GgiaviNrlCTj+l5kdfMuFUPpRSrfMZuMcp3Fn2Pede2IuQrKEYwKSqFIZoNqJ4M8EajAsjLY2km32IIjdf8YL/P50F7mStwntrA2cPDrM1kb6mOcfBgRtWygb3VIYnSeOBrebufAlr7F9mFUPAJGj04=",
     expect_plain='{"ToUserName":"gh_97417a04a28d","FromUserName":"o9AgO5Kd5ggOC-bXrbNODIiE3bGY","CreateTime":1714112445,"MsgType":"event","Event":"debug_demo","debug_str":"hello world"}',
 )
 B_REPLY = dict(
-    random16="707722b803182950", timestamp="1713424427", nonce="415670741",
+    random16="707722b803182950",
+    timestamp="1713424427",
+    nonce="415670741",
     plain='{"demo_resp":"good luck"}',
     encrypt="ELGduP2YcVatjqIS+eZbp80MNLoAUWvzzyJxgGzxZO/5sAvd070Bs6qrLARC9nVHm48Y4hyRbtzve1L32tmxSQ==",
     msg_signature="1b9339964ed2e271e7c7b6ff2b0ef902fc94dea1",
@@ -44,7 +61,10 @@ B_REPLY = dict(
 def _client(database: Engine, token: str, aes_key: str = "", app_id: str = "wx0") -> TestClient:
     # The vectors are years old: the freshness check is turned off, as the settings allow.
     settings = Settings(
-        env="dev", wechat_token=token, wechat_aes_key=aes_key, wechat_app_id=app_id,
+        env="dev",
+        wechat_token=token,
+        wechat_aes_key=aes_key,
+        wechat_app_id=app_id,
         wechat_max_clock_skew=0,
         database_url=database.url.render_as_string(hide_password=False),
     )
@@ -60,8 +80,11 @@ def test_tencent_sample_is_decrypted_stored_and_answered_encrypted(database: Eng
     client = _client(database, A["token"], A["encoding_aes_key"], A["appid"])
     params = {
         "signature": signing.sign(A["token"], A["timestamp"], A["nonce"]),
-        "timestamp": A["timestamp"], "nonce": A["nonce"], "encrypt_type": "aes",
-        "msg_signature": A["msg_signature"], "openid": "oyORnuP8q7ou2gfYjqLzSIWZf0rs",
+        "timestamp": A["timestamp"],
+        "nonce": A["nonce"],
+        "encrypt_type": "aes",
+        "msg_signature": A["msg_signature"],
+        "openid": "oyORnuP8q7ou2gfYjqLzSIWZf0rs",
     }
     response = client.post("/wechat", params=params, content=A["body"].encode())
     assert response.status_code == 200
@@ -98,7 +121,9 @@ def test_documentation_safe_mode_json_vector(database: Engine) -> None:
     client = _client(database, B_SAFE["token"], B_SAFE["encoding_aes_key"], B_SAFE["appid"])
     params = {
         "signature": signing.sign(B_SAFE["token"], B_SAFE["timestamp"], B_SAFE["nonce"]),
-        "timestamp": B_SAFE["timestamp"], "nonce": B_SAFE["nonce"], "encrypt_type": "aes",
+        "timestamp": B_SAFE["timestamp"],
+        "nonce": B_SAFE["nonce"],
+        "encrypt_type": "aes",
         "msg_signature": B_SAFE["msg_signature"],
     }
     body = json.dumps({"ToUserName": "gh_97417a04a28d", "Encrypt": B_SAFE["encrypt"]})

@@ -47,5 +47,5 @@ def test_the_app_does_not_start_with_broken_content(
     copy = tmp_path / "zh-CN"
     shutil.copytree(content_dir, copy)
     (copy / "bot.yaml").write_text("greeting: [", encoding="utf-8")
-    with pytest.raises(ContentError, match="bot.yaml:1"):
+    with pytest.raises(ContentError, match=r"bot\.yaml:1"):
         create_app(settings_for(database, content_dir=copy), database=database)

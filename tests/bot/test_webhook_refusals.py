@@ -35,16 +35,8 @@ def _params(pushed: Pushed, **changes: str | None) -> Pushed:
     return Pushed(params, pushed.body)
 
 
-def _resign(pusher: Pusher, pushed: Pushed, body: bytes) -> Pushed:
-    return Pushed(pushed.params, body)
-
-
-def _encrypt_raw(plain: str, app_id: str = APP_ID) -> tuple[str, str]:
-    return MessageCrypto(AES_KEY, app_id).encrypt(plain), plain
-
-
 def _safe_body(pushed: Pushed, plain: str, app_id: str = APP_ID) -> Pushed:
-    encrypted, _ = _encrypt_raw(plain, app_id)
+    encrypted = MessageCrypto(AES_KEY, app_id).encrypt(plain)
     params = dict(pushed.params)
     params["msg_signature"] = signing.sign(TOKEN, params["timestamp"], params["nonce"], encrypted)
     return Pushed(params, to_xml({"ToUserName": "gh_x", "Encrypt": encrypted}).encode())
@@ -55,14 +47,19 @@ def _old(pusher: Pusher, pushed: Pushed) -> Pushed:
     return _params(pushed, timestamp=ts, signature=signing.sign(TOKEN, ts, pushed.params["nonce"]))
 
 
-GOOD_TEXT = "<xml><ToUserName>gh_x</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>9</MsgId></xml>"
+GOOD_TEXT = (
+    "<xml><ToUserName>gh_x</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime>"
+    "<MsgType>text</MsgType><Content>hi</Content><MsgId>9</MsgId></xml>"
+)
 
 CASES = [
     Case("missing signature", lambda p, x: _params(x, signature=None), 403),
     Case("bad signature", lambda p, x: _params(x, signature="0" * 40), 403),
     Case("missing nonce", lambda p, x: _params(x, nonce=None), 403),
     Case("timestamp an hour old", _old, 403),
-    Case("body over 64 KiB", lambda p, x: Pushed(x.params, b"<xml>" + b"a" * 70000 + b"</xml>"), 413),
+    Case(
+        "body over 64 KiB", lambda p, x: Pushed(x.params, b"<xml>" + b"a" * 70000 + b"</xml>"), 413
+    ),
     Case("malformed XML", lambda p, x: Pushed(x.params, b"<xml><MsgType>text</xml"), 400),
     Case("not XML at all", lambda p, x: Pushed(x.params, b"hello"), 400),
     Case(
@@ -90,7 +87,9 @@ CASES = [
     ),
     Case(
         "missing FromUserName",
-        lambda p, x: Pushed(x.params, GOOD_TEXT.replace("<FromUserName>o1</FromUserName>", "").encode()),
+        lambda p, x: Pushed(
+            x.params, GOOD_TEXT.replace("<FromUserName>o1</FromUserName>", "").encode()
+        ),
         400,
     ),
     Case(
@@ -111,7 +110,12 @@ CASES = [
         stored=1,
         first_good=True,
     ),
-    Case("plaintext push to a safe-mode account", lambda p, x: _params(x, encrypt_type=None), 403, "safe"),
+    Case(
+        "plaintext push to a safe-mode account",
+        lambda p, x: _params(x, encrypt_type=None),
+        403,
+        "safe",
+    ),
     Case("bad msg_signature", lambda p, x: _params(x, msg_signature="f" * 40), 403, "safe"),
     Case("missing msg_signature", lambda p, x: _params(x, msg_signature=None), 403, "safe"),
     Case(
@@ -120,13 +124,22 @@ CASES = [
         400,
         "safe",
     ),
-    Case("another AppID", lambda p, x: _safe_body(x, GOOD_TEXT, app_id="wxsomeoneelse00"), 400, "safe"),
+    Case(
+        "another AppID",
+        lambda p, x: _safe_body(x, GOOD_TEXT, app_id="wxsomeoneelse00"),
+        400,
+        "safe",
+    ),
     Case(
         "undecryptable payload",
         lambda p, x: (
             lambda enc: Pushed(
-                {**x.params, "msg_signature": signing.sign(
-                    TOKEN, x.params["timestamp"], x.params["nonce"], enc)},
+                {
+                    **x.params,
+                    "msg_signature": signing.sign(
+                        TOKEN, x.params["timestamp"], x.params["nonce"], enc
+                    ),
+                },
                 to_xml({"ToUserName": "gh_x", "Encrypt": enc}).encode(),
             )
         )("bm90IHJlYWxseSBlbmNyeXB0ZWQ="),
@@ -165,8 +178,12 @@ def test_a_bad_push_is_refused_with_the_right_status(database: Engine, case: Cas
 def test_url_verification_echoes_echostr_as_plain_text(database: Engine) -> None:
     client = TestClient(create_app(settings_for(database), database=database))
     ts, nonce = str(int(time.time())), "12345"
-    params = {"signature": signing.sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce,
-              "echostr": "4375120948345356249"}
+    params = {
+        "signature": signing.sign(TOKEN, ts, nonce),
+        "timestamp": ts,
+        "nonce": nonce,
+        "echostr": "4375120948345356249",
+    }
     response = client.get("/wechat", params=params)
     assert response.status_code == 200
     assert response.text == "4375120948345356249"

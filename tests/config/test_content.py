@@ -14,8 +14,10 @@ from config.content import ContentError, load_content
 from config.settings import Settings
 
 SECRETS = {
-    "wechat_token": "a-real-token-1", "wechat_app_secret": "a-real-secret-1",
-    "secret_key": "a-real-secret-key", "data_key": "a-real-data-key",
+    "wechat_token": "a-real-token-1",
+    "wechat_app_secret": "a-real-secret-1",
+    "secret_key": "a-real-secret-key",
+    "data_key": "a-real-data-key",
 }
 
 

@@ -15,8 +15,21 @@ from flows.effects import Effect, RequestHuman
 from flows.engine import Engine, State
 from flows.inbound import Inbound
 from flows.steps import (
-    DATE, ID_CARD, IMAGE, LOCATION, MOBILE, TEXT, VOICE, YES_NO, Ask, Choose, Data, Done, Flow,
-    Option, Port,
+    DATE,
+    ID_CARD,
+    IMAGE,
+    LOCATION,
+    MOBILE,
+    TEXT,
+    VOICE,
+    YES_NO,
+    Ask,
+    Choose,
+    Data,
+    Done,
+    Flow,
+    Option,
+    Port,
 )
 
 CONTENT = load_content(Path(__file__).resolve().parents[2] / "config" / "content" / "zh-CN")
@@ -46,7 +59,9 @@ REGISTER = Flow(
     title="测试登记",
     keywords=("登记",),
     steps=(
-        Choose("kind", prompt="选哪一种？", options=(Option("a", "甲类", ("甲",)), Option("b", "乙类"))),
+        Choose(
+            "kind", prompt="选哪一种？", options=(Option("a", "甲类", ("甲",)), Option("b", "乙类"))
+        ),
         Ask("name", prompt="您的姓名？", accepts=TEXT),
         Ask("phone", prompt="您的手机号？", accepts=MOBILE),
         Ask("id", prompt="您的身份证号？", accepts=ID_CARD),
@@ -59,8 +74,11 @@ REGISTER = Flow(
     done=_finish,
 )
 OTHER = Flow(
-    name="other", title="别的服务", keywords=("别的",),
-    steps=(Ask("x", prompt="说点什么"),), done=_finish,
+    name="other",
+    title="别的服务",
+    keywords=("别的",),
+    steps=(Ask("x", prompt="说点什么"),),
+    done=_finish,
 )
 
 
@@ -77,7 +95,9 @@ class Talk:
     """A resident talking to the pure engine."""
 
     engine: Engine = field(
-        default_factory=lambda: Engine((REGISTER, OTHER), CONTENT.bot, timeout=timedelta(minutes=30))
+        default_factory=lambda: Engine(
+            (REGISTER, OTHER), CONTENT.bot, timeout=timedelta(minutes=30)
+        )
     )
     state: State = field(default_factory=State)
     now: datetime = TODAY
@@ -97,7 +117,10 @@ class Talk:
     def reach(self, step: str) -> None:
         """Answer correctly up to a step."""
         answers = {
-            "kind": "1", "name": "张三", "phone": "13812345678", "id": "11010519491231002X",
+            "kind": "1",
+            "name": "张三",
+            "phone": "13812345678",
+            "id": "11010519491231002X",
             "day": "明天",
         }
         self.says("登记")
@@ -168,8 +191,12 @@ def test_an_id_card_number_is_checked_by_its_check_digit() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("2026-12-05", "2026-12-05"), ("12月5日", "2026-12-05"), ("明天", "2026-11-26"),
-     ("下周一", "2026-11-30")],
+    [
+        ("2026-12-05", "2026-12-05"),
+        ("12月5日", "2026-12-05"),
+        ("明天", "2026-11-26"),
+        ("下周一", "2026-11-30"),
+    ],
 )
 def test_dates_in_the_ways_residents_write_them(typed: str, expected: str) -> None:
     talk = Talk()
