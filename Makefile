@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo runs in safe mode (encrypted pushes) with throwaway demo credentials.
+demo: export LINLI_WECHAT_TOKEN ?= linli-demo-token
+demo: export LINLI_WECHAT_AES_KEY ?= LinliDemoOnlyKeyNotForProduction01234567890
 demo: $(STAMP)
 	mkdir -p data
 	$(BIN)/linli check-config

@@ -9,6 +9,8 @@ from sqlmodel import Session, delete, select
 from store.models import WebhookNonce
 from store.upsert import insert_for
 
+PRUNE_EVERY = 500
+
 
 def remember(
     session: Session,
@@ -27,6 +29,9 @@ def remember(
         .returning(WebhookNonce.id)
     ).scalar_one_or_none()
     if inserted is not None:
+        # Prune now and then on the write path itself, so the table stays small without a job.
+        if inserted % PRUNE_EVERY == 0:
+            forget_older_than(session, now - window)
         return True
     seen = session.exec(
         select(WebhookNonce).where(WebhookNonce.nonce == nonce, WebhookNonce.timestamp == timestamp)
