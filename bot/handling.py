@@ -91,7 +91,13 @@ class PushHandler:
         row = conversations.load(session, inbound.openid)
         state = (
             State(
-                row.flow, row.step, dict(row.data), list(row.history), row.failures, row.updated_at
+                row.flow,
+                row.step,
+                dict(row.data),
+                list(row.history),
+                row.failures,
+                row.updated_at,
+                row.lingering,
             )
             if row is not None
             else State()
@@ -109,6 +115,7 @@ class PushHandler:
                 data=new.data,
                 history=new.history,
                 failures=new.failures,
+                lingering=new.lingering,
                 updated_at=new.updated_at or now,
                 existing=row,
             )

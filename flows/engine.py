@@ -27,6 +27,8 @@ class State:
     history: list[str] = field(default_factory=list)
     failures: int = 0
     updated_at: datetime | None = None
+    # A finished `linger` flow still listens for another answer to its first question.
+    lingering: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ class Engine:
             return self._event(state, inbound, now)
         notes: list[str] = []
         if state.flow and state.updated_at and now - state.updated_at > self.timeout:
-            minutes = int(self.timeout.total_seconds() // 60)
-            notes.append(self.texts.timed_out.format(minutes=minutes))
+            if not state.lingering:
+                minutes = int(self.timeout.total_seconds() // 60)
+                notes.append(self.texts.timed_out.format(minutes=minutes))
             state = State()
         if inbound.kind == "voice" and not inbound.text.strip():
             return self._reply(state, now, *notes, self.texts.voice_not_recognised)
@@ -91,14 +94,15 @@ class Engine:
     def _cancel(
         self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]
     ) -> Outcome:
-        said = self.texts.cancelled if state.flow else self.texts.nothing_to_cancel
+        active = state.flow and not state.lingering
+        said = self.texts.cancelled if active else self.texts.nothing_to_cancel
         return self._reply(State(), now, *notes, said, self.menu())
 
     def _back(
         self, state: State, _i: Inbound, now: datetime, _p: Port, notes: list[str]
     ) -> Outcome:
         flow = self.by_name.get(state.flow or "")
-        if flow is None:
+        if flow is None or state.lingering:
             return self._reply(State(), now, *notes, self.menu())
         if not state.history:
             return self._reply(State(), now, *notes, self.texts.back_at_start, self.menu())
@@ -175,6 +179,8 @@ class Engine:
     ) -> Outcome:
         step = flow.step(state.step or flow.steps[0].name)
         result = self._parse(step, inbound, now, state.data)
+        if isinstance(result, inputs.Invalid) and state.lingering:
+            return self._idle(inbound, now, notes)  # the resident moved on: not a failure
         if isinstance(result, inputs.Invalid):
             failures = state.failures + 1
             retry = dataclasses.replace(state, failures=failures % MAX_FAILURES, updated_at=now)
@@ -190,7 +196,10 @@ class Engine:
             moved = State(flow.name, following, data, [*state.history, step.name], 0, now)
             return self._reply(moved, now, *notes, self.prompt(flow.step(following)))
         done = flow.done(data, openid=inbound.openid, now=now, port=port)
-        return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
+        after = State(updated_at=now)
+        if flow.linger:
+            after = State(flow.name, flow.steps[0].name, {}, [], 0, now, lingering=True)
+        return Outcome(after, (*notes, *done.replies), done.effects)
 
     def _parse(
         self, step: Step, inbound: Inbound, now: datetime, data: dict[str, Any]

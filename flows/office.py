@@ -31,4 +31,5 @@ def office_guide(guide: OfficeGuide) -> Flow:
             ),
         ),
         done=answer,
+        linger=True,
     )

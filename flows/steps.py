@@ -136,6 +136,8 @@ class Flow:
     keywords: tuple[str, ...] = ()
     # Words that start this flow and also answer its first step (e.g. 办公时间).
     shortcuts: tuple[str, ...] = field(default=())
+    # After `done`, another answer to the first step runs the flow again (e.g. another topic).
+    linger: bool = False
 
     def step(self, name: str) -> Step:
         """The step called `name`."""

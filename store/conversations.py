@@ -24,12 +24,13 @@ def save(
     data: dict[str, Any],
     history: list[str],
     failures: int,
+    lingering: bool,
     updated_at: datetime,
     existing: Conversation | None = None,
 ) -> None:
     """Write the resident's new conversation state."""
     row = existing or Conversation(openid=openid, updated_at=updated_at)
     row.flow, row.step, row.data, row.history = flow, step, data, history
-    row.failures, row.updated_at = failures, updated_at
+    row.failures, row.lingering, row.updated_at = failures, lingering, updated_at
     session.add(row)
     session.flush()

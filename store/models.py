@@ -61,6 +61,7 @@ class Conversation(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     history: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     failures: int = Field(default=0)
+    lingering: bool = Field(default=False)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -237,6 +237,20 @@ class CpuMeter:
         self.other = max(spent - sum(self.used.values()), 0.0)
 
 
+def wait_quiet(limit: float = 300) -> float:
+    """Wait (up to `limit` s) until the machine is idle for 3 s; returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = cpu_times()
+        time.sleep(3)
+        after = cpu_times()
+        busy = sum(after[n][0] - before[n][0] for n in after) / 3
+        if busy < NOISY_PCT / 100:
+            break
+        log(f"  waiting for a quiet machine ({100 * busy:.0f}% of a CPU busy elsewhere)")
+    return time.monotonic() - started
+
+
 # -- servers ----------------------------------------------------------------------------------
 
 
@@ -359,6 +373,7 @@ def measure(
     with server(target, args.server_cpu, env) as (base, pid):
         reply = verify(target, base, account)
         log(f"  {target}: verified (reply {reply[:24]!r}…)")
+        wait_quiet()
         warm = wrk(args, base, warm_load, raw)
         before = count_rows() if target == "linli" else (0, 0)
         sessions = pg_sessions() if target == "linli" else 0

@@ -55,7 +55,7 @@ def test_a_resident_asks_for_office_hours_by_number_and_sees_they_are_not_filled
             Answers("您想了解哪一项", "1. 办公时间", "4. 老年人优待卡"),
             Sends("1"),
             Answers("【办公时间】", "居委会还没有填写这一项"),
-            Stored(Conversation, flow=None),
+            Stored(Conversation, flow="office", lingering=True),
             Stored(InboundMessage, count=2),
         ],
     )
@@ -164,7 +164,9 @@ def test_an_idle_conversation_times_out_after_thirty_minutes(database: Engine) -
             Wait(minutes=29),
             Sends("3"),
             Answers("【联系电话】"),
+            Sends("菜单"),
             Sends("1"),
+            Answers("您想了解哪一项"),
             Wait(minutes=31),
             Sends("3"),
             Answers("超过30分钟没有继续", "请回复数字或文字选择"),
@@ -217,3 +219,26 @@ def test_a_template_job_report_is_stored_without_a_reply(database: Engine) -> No
         chat.pusher.event(chat.openid, "TEMPLATESENDJOBFINISH", MsgID=200163836, Status="success")
     )
     run(chat, [Silent(), Stored(InboundMessage, event="templatesendjobfinish", msg_id=200163836)])
+
+
+def test_after_an_answer_another_number_picks_another_topic(database: Engine) -> None:
+    chat = open_chat(database)
+    run(
+        chat,
+        [
+            Sends("办公时间"),
+            Answers("【办公时间】", "直接回复上面的数字"),
+            Sends("3"),
+            Answers("【联系电话】"),
+            Sends("今天天气怎么样"),
+            Answers("没有看懂", "1. 办事指南"),
+            DoesNotAnswer("请回复选项前面的数字"),
+            Stored(Conversation, flow=None),
+        ],
+    )
+
+
+def test_a_finished_guide_ends_quietly_when_the_resident_goes_idle(database: Engine) -> None:
+    chat = open_chat(database)
+    run(chat, [Sends("居住证"), Wait(minutes=45), Sends("1"), Answers("您想了解哪一项")])
+    run(chat, [DoesNotAnswer("超过30分钟")])

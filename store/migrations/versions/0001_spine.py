@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('history', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('lingering', sa.Boolean(), nullable=False),
     sa.Column('updated_at', store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('openid')
     )
