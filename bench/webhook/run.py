@@ -154,7 +154,7 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "uvicorn": f"{uvicorn.__version__} (asyncio loop, h11)",
         "postgresql": str(row[0]) if row else "?",
-        "wrk": (version.stdout or version.stderr).split("[")[0].strip(),
+        "wrk": (version.stdout or version.stderr).split("[")[0].strip().removeprefix("wrk "),
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
@@ -438,11 +438,15 @@ def median(results: list[Measured], target: str, attr: str) -> float:
 
 
 def report(
-    args: argparse.Namespace, results: list[Measured], info: dict[str, str], command: str
+    args: argparse.Namespace,
+    results: list[Measured],
+    info: dict[str, str],
+    command: str,
+    started: datetime,
 ) -> str:
     """The Markdown report."""
     lines = [
-        f"# Webhook benchmark, {datetime.now():%Y-%m-%d %H:%M}",
+        f"# Webhook benchmark, {started:%Y-%m-%d %H:%M}",
         "",
         f"Command: `{command}`",
         "",
@@ -507,9 +511,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
-    parser.add_argument("--requests", type=int, default=60_000, help="pushes built per round")
+    parser.add_argument("--requests", type=int, default=75_000, help="pushes built per round")
     parser.add_argument(
-        "--warmup-requests", type=int, default=10_000, help="of which the warm-up uses the first"
+        "--warmup-requests", type=int, default=15_000, help="of which the warm-up uses the first"
     )
     parser.add_argument("--residents", type=int, default=3_000, help="distinct openids")
     parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated subset")
@@ -540,7 +544,7 @@ def main() -> None:
     (RESULTS / f"webhook-{stamp}.log").write_text("\n".join(raw), encoding="utf-8")
     if set(targets) != set(TARGETS):
         return  # a partial run has no ratios; the per-run lines above are the output
-    text = report(args, results, info, command)
+    text = report(args, results, info, command.strip(), started)
     out = RESULTS / f"webhook-{stamp}.md"
     out.write_text(text, encoding="utf-8")
     print(text)
