@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine as Database
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from bot import effects
@@ -53,13 +53,22 @@ class PushHandler:
             inbound = to_inbound(message, push.fields)
         except (PayloadError, ValueError, TypeError) as exc:
             raise Refused(400, str(exc)) from exc
-        try:
-            with unit_of_work(self.database) as session:
-                return self._handle(session, push, inbound, now)
-        except Refused:
-            raise
-        except Exception:
-            log.exception("push from %s failed; storing it with an apology", _mask(inbound.openid))
+        for attempt in (1, 2):
+            try:
+                with unit_of_work(self.database) as session:
+                    return self._handle(session, push, inbound, now)
+            except Refused:
+                raise
+            except Exception as exc:
+                # A pooled connection that died (e.g. the database restarted) is discarded by
+                # SQLAlchemy; one more attempt on a fresh connection is then safe.
+                dropped = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                if dropped and attempt == 1:
+                    continue
+                log.exception(
+                    "push from %s failed; storing it with an apology", _mask(inbound.openid)
+                )
+                break
         try:
             with unit_of_work(self.database) as session:
                 return self._store_failed(session, push, inbound, now)
@@ -89,19 +98,7 @@ class PushHandler:
 
     def _converse(self, session: Session, inbound: Inbound, now: datetime) -> str | None:
         row = conversations.load(session, inbound.openid)
-        state = (
-            State(
-                row.flow,
-                row.step,
-                dict(row.data),
-                list(row.history),
-                row.failures,
-                row.updated_at,
-                row.lingering,
-            )
-            if row is not None
-            else State()
-        )
+        state = State(**row) if row is not None else State()
         outcome = self.engine.advance(state, inbound, now, effects.StorePort(session))
         for effect in outcome.effects:
             effects.apply(session, effect, now)
@@ -117,7 +114,6 @@ class PushHandler:
                 failures=new.failures,
                 lingering=new.lingering,
                 updated_at=new.updated_at or now,
-                existing=row,
             )
         return "\n\n".join(outcome.replies) or None
 

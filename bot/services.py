@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from anyio import CapacityLimiter
 from sqlalchemy.engine import Engine as Database
 
 from bot.handling import PushHandler
@@ -27,6 +28,8 @@ class Services:
     engine: Engine
     gate: Gate
     handler: PushHandler
+    # Pushes handled at once: no more than the pool has connections.
+    db_slots: CapacityLimiter
     # Tests move this clock to cross idle time-outs without sleeping.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -34,10 +37,11 @@ class Services:
 def build_services(settings: Settings, database: Database | None = None) -> Services:
     """Build everything from settings; bad content raises ContentError here, at start-up."""
     content = load_content(settings.content_dir)
-    database = database or make_engine(settings.database_url)
+    database = database or make_engine(settings.database_url, pool_size=settings.db_pool_size)
     engine = build_engine(content, timeout_minutes=settings.conversation_timeout_minutes)
     window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
     handler = PushHandler(
         database, engine, replay_window=window, error_reply=content.bot.system_error
     )
-    return Services(settings, content, database, engine, Gate(settings), handler)
+    slots = CapacityLimiter(settings.db_pool_size)
+    return Services(settings, content, database, engine, Gate(settings), handler, slots)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from bot.handling import Unavailable
 from bot.services import Services
@@ -39,7 +39,9 @@ async def receive(request: Request) -> Response:
     body = await _read_limited(request, limit)
     push = services.gate.open(query, body)
     try:
-        handled = await run_in_threadpool(services.handler.handle, push, services.clock())
+        handled = await to_thread.run_sync(
+            services.handler.handle, push, services.clock(), limiter=services.db_slots
+        )
     except Unavailable:
         return PlainTextResponse("temporarily unavailable", status_code=503)
     return _answer(services, push, handled.reply)

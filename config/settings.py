@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     content_dir: Path = Path(__file__).parent / "content" / "zh-CN"
     conversation_timeout_minutes: int = Field(default=30, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Database connections per process; the webhook never has more pushes in flight than this.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
 
     @field_validator("wechat_aes_key")
     @classmethod

@@ -5,14 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import RowMapping, bindparam, select
 from sqlmodel import Session
 
 from store.models import Conversation
+from store.upsert import binds, connection, dialect_of, insert_for, prebuilt
+
+_STATE = ("flow", "step", "data", "history", "failures", "lingering", "updated_at")
+_LOAD = select(*(getattr(Conversation, name) for name in _STATE)).where(
+    Conversation.openid == bindparam("openid")
+)
 
 
-def load(session: Session, openid: str) -> Conversation | None:
-    """The resident's conversation row, if they have one."""
-    return session.get(Conversation, openid)
+@prebuilt
+def _save(dialect: str) -> Any:
+    statement = insert_for(dialect, Conversation).values(binds(Conversation, ("openid", *_STATE)))
+    return statement.on_conflict_do_update(
+        index_elements=["openid"], set_={name: statement.excluded[name] for name in _STATE}
+    )
+
+
+def load(session: Session, openid: str) -> RowMapping | None:
+    """The resident's conversation state (flow, step, data, …), if they have one."""
+    return connection(session).execute(_LOAD, {"openid": openid}).mappings().first()
 
 
 def save(
@@ -26,11 +41,10 @@ def save(
     failures: int,
     lingering: bool,
     updated_at: datetime,
-    existing: Conversation | None = None,
 ) -> None:
     """Write the resident's new conversation state."""
-    row = existing or Conversation(openid=openid, updated_at=updated_at)
-    row.flow, row.step, row.data, row.history = flow, step, data, history
-    row.failures, row.lingering, row.updated_at = failures, lingering, updated_at
-    session.add(row)
-    session.flush()
+    params = {
+        "openid": openid, "flow": flow, "step": step, "data": data, "history": history,
+        "failures": failures, "lingering": lingering, "updated_at": updated_at,
+    }  # fmt: skip
+    connection(session).execute(_save(dialect_of(session)), params)

@@ -32,9 +32,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        # A few extra connections for health checks and pages; the webhook stays within the
+        # pool, because opening a connection per request costs more than the request itself.
+        kwargs.setdefault("max_overflow", 5)
+        kwargs.setdefault("pool_recycle", 1800)
+    return create_engine(url, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

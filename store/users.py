@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
 from store.models import WeChatUser
-from store.upsert import insert_for
+from store.upsert import binds, connection, dialect_of, insert_for, prebuilt
 
 SUBSCRIBE_EVENTS = {"subscribe", "subscribe_scan"}
+
+
+@prebuilt
+def _seen(dialect: str, own_message: bool, change: str) -> tuple[Any, frozenset[str]]:
+    updates = ["last_seen"]
+    if own_message:
+        updates.append("last_message_at")
+    if change == "subscribe":
+        updates += ["subscribed", "subscribed_at", "unsubscribed_at"]
+    elif change == "unsubscribe":
+        updates += ["subscribed", "unsubscribed_at"]
+    inserted = sorted({"openid", "first_seen", "subscribed", *updates})
+    statement = insert_for(dialect, WeChatUser).values(binds(WeChatUser, inserted))
+    upsert = statement.on_conflict_do_update(
+        index_elements=["openid"], set_={name: statement.excluded[name] for name in updates}
+    )
+    return upsert, frozenset(inserted)
 
 
 def seen(
@@ -20,16 +38,20 @@ def seen(
     The upsert takes the user's row lock, so two pushes from one resident are handled one after
     the other and the conversation row needs no lock of its own.
     """
-    values: dict[str, object] = {"last_seen": now}
-    if own_message:
-        values["last_message_at"] = now
-    if event in SUBSCRIBE_EVENTS:
-        values.update(subscribed=True, subscribed_at=now, unsubscribed_at=None)
-    elif event == "unsubscribe":
-        values.update(subscribed=False, unsubscribed_at=now)
-    first = {"openid": openid, "first_seen": now, "subscribed": event != "unsubscribe"}
-    statement = insert_for(session, WeChatUser).values({**first, **values})
-    session.execute(statement.on_conflict_do_update(index_elements=["openid"], set_=values))
+    change = (
+        "subscribe"
+        if event in SUBSCRIBE_EVENTS
+        else "unsubscribe"
+        if event == "unsubscribe"
+        else ""
+    )
+    params: dict[str, Any] = {
+        "openid": openid, "first_seen": now, "last_seen": now, "last_message_at": now,
+        "subscribed": change != "unsubscribe", "subscribed_at": now,
+        "unsubscribed_at": now if change == "unsubscribe" else None,
+    }  # fmt: skip
+    statement, names = _seen(dialect_of(session), own_message, change)
+    connection(session).execute(statement, {k: v for k, v in params.items() if k in names})
 
 
 def get(session: Session, openid: str) -> WeChatUser | None:

@@ -26,6 +26,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", BACKENDS, scope="session")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out PostgreSQL-only tests when no PostgreSQL is configured (CI always has one)."""
+    if POSTGRES_URL:
+        return
+    kept = [item for item in items if "postgres_only" not in item.keywords]
+    dropped = [item for item in items if "postgres_only" in item.keywords]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say plainly when PostgreSQL was not part of the run."""
     if not POSTGRES_URL:
@@ -68,6 +79,20 @@ def database(migrated: Engine) -> Engine:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
     return migrated
+
+
+@pytest.fixture
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The PostgreSQL test database, migrated and emptied (for postgres_only tests)."""
+    engine = make_engine(POSTGRES_URL)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+def _tables() -> list[str]:
+    return [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
 
 
 @pytest.fixture
