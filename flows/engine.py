@@ -69,7 +69,7 @@ class Engine:
     def advance(self, state: State, inbound: Inbound, now: datetime, port: Port) -> Outcome:
         """Advance one resident's conversation by one inbound message."""
         if inbound.kind == "event":
-            return self._event(state, inbound, now)
+            return self._event(state, inbound, now, port)
         notes: list[str] = []
         if state.flow and state.updated_at and now - state.updated_at > self.timeout:
             if not state.lingering:
@@ -83,7 +83,7 @@ class Engine:
             return getattr(self, f"_{command}")(state, inbound, now, port, notes)
         flow = self.by_name.get(state.flow or "")
         if flow is None:
-            return self._idle(inbound, now, notes)
+            return self._idle(inbound, now, port, notes)
         return self._answer(flow, state, inbound, now, port, notes)
 
     # -- global commands -----------------------------------------------------------------------
@@ -123,7 +123,7 @@ class Engine:
 
     # -- outside any flow ----------------------------------------------------------------------
 
-    def _event(self, state: State, inbound: Inbound, now: datetime) -> Outcome:
+    def _event(self, state: State, inbound: Inbound, now: datetime, port: Port) -> Outcome:
         if inbound.event in ("subscribe", "subscribe_scan"):
             committee = self.texts.committee_name or "本居委会"
             greeting = self.texts.greeting.format(
@@ -135,35 +135,35 @@ class Engine:
         if inbound.event == "click":
             flow = self.by_name.get(inbound.event_key)
             if flow is not None:
-                return self._start(flow, None, now, [])
+                return self._start(flow, None, now, port, [])
             if inbound.event_key == "menu":
                 return self._reply(State(), now, self.menu())
         return Outcome(state)
 
-    def _idle(self, inbound: Inbound, now: datetime, notes: list[str]) -> Outcome:
+    def _idle(self, inbound: Inbound, now: datetime, port: Port, notes: list[str]) -> Outcome:
         if inbound.kind not in ("text", "voice", "image", "location"):
             return self._reply(State(), now, *notes, self.texts.unsupported_message)
         text = inputs.normalise(inbound.text)
         if text.isdigit() and 1 <= int(text) <= len(self.flows):
-            return self._start(self.flows[int(text) - 1], None, now, notes)
+            return self._start(self.flows[int(text) - 1], None, now, port, notes)
         for flow in self.flows:
             if text in flow.keywords:
-                return self._start(flow, None, now, notes)
+                return self._start(flow, None, now, port, notes)
         for flow in self.flows:
             if text and any(word in text for word in flow.shortcuts):
-                return self._start(flow, inbound, now, notes)
+                return self._start(flow, inbound, now, port, notes)
         for flow in self.flows:
             if text and any(word in text for word in flow.keywords):
-                return self._start(flow, None, now, notes)
+                return self._start(flow, None, now, port, notes)
         return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
 
     def _start(
-        self, flow: Flow, inbound: Inbound | None, now: datetime, notes: list[str]
+        self, flow: Flow, inbound: Inbound | None, now: datetime, port: Port, notes: list[str]
     ) -> Outcome:
         first = flow.steps[0]
         state = State(flow.name, first.name, {}, [], 0, now)
         if inbound is not None and isinstance(self._parse(first, inbound, now, {}), inputs.Parsed):
-            return self._answer(flow, state, inbound, now, _NoReads(), notes)
+            return self._answer(flow, state, inbound, now, port, notes)
         return self._reply(state, now, *notes, self.prompt(first))
 
     # -- inside a flow -------------------------------------------------------------------------
@@ -180,7 +180,7 @@ class Engine:
         step = flow.step(state.step or flow.steps[0].name)
         result = self._parse(step, inbound, now, state.data)
         if isinstance(result, inputs.Invalid) and state.lingering:
-            return self._idle(inbound, now, notes)  # the resident moved on: not a failure
+            return self._idle(inbound, now, port, notes)  # the resident moved on: not a failure
         if isinstance(result, inputs.Invalid):
             failures = state.failures + 1
             retry = dataclasses.replace(state, failures=failures % MAX_FAILURES, updated_at=now)
@@ -240,12 +240,4 @@ class Engine:
 
     @staticmethod
     def _reply(state: State, now: datetime, *replies: str) -> Outcome:
-        state.updated_at = now
-        return Outcome(state, tuple(replies))
-
-
-class _NoReads:
-    """A port for the first step of a shortcut, which never needs the store."""
-
-    def human_request_open(self, openid: str) -> bool:
-        return False
+        return Outcome(dataclasses.replace(state, updated_at=now), tuple(replies))
