@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,18 +12,28 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine as Database
 
-from bot import webhook
+from bot import logs, webhook
 from bot.services import build_services
 from bot.wechat.gate import Refused
 from config.settings import Settings, get_settings
+from flows.steps import Flow
 
 log = logging.getLogger("linli")
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
-    """Build the app for these settings (read from the environment when not given)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    flows: Sequence[Flow] | None = None,
+) -> FastAPI:
+    """Build the app for these settings (read from the environment when not given).
+
+    `database` and `flows` replace the configured ones (tests use both).
+    """
     settings = settings or get_settings()
-    services = build_services(settings, database)
+    logs.install()
+    services = build_services(settings, database, flows)
     app = FastAPI(title="Linli 邻里", version="0.1.0")
     app.state.services = services
     app.include_router(webhook.router)

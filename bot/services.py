@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +15,7 @@ from config.content import Content, load_content
 from config.settings import Settings
 from flows.engine import Engine
 from flows.registry import build_engine
+from flows.steps import Flow
 from store.db import make_engine
 
 
@@ -34,11 +35,15 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-def build_services(settings: Settings, database: Database | None = None) -> Services:
+def build_services(
+    settings: Settings, database: Database | None = None, flows: Sequence[Flow] | None = None
+) -> Services:
     """Build everything from settings; bad content raises ContentError here, at start-up."""
     content = load_content(settings.content_dir)
     database = database or make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    engine = build_engine(content, timeout_minutes=settings.conversation_timeout_minutes)
+    engine = build_engine(
+        content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
+    )
     window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
     handler = PushHandler(
         database, engine, replay_window=window, error_reply=content.bot.system_error

@@ -80,6 +80,7 @@ class BotText(Strict):
     """The engine's own sentences."""
 
     committee_name: str = ""
+    committee_fallback: str = NonEmpty
     assistant_name: str = NonEmpty
     greeting: str = NonEmpty
     menu_header: str = NonEmpty
@@ -130,8 +131,17 @@ class OfficeGuide(Strict):
     keywords: tuple[str, ...] = NonEmpty
     prompt: str = NonEmpty
     not_filled: str = NonEmpty
+    answer_format: str = NonEmpty
     after_answer: str = NonEmpty
     topics: tuple[Topic, ...] = NonEmpty
+
+    @field_validator("answer_format")
+    @classmethod
+    def _answer_placeholders(cls, value: str) -> str:
+        unknown = _placeholders(value) - {"title", "answer"}
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
+        return value
 
     @field_validator("topics")
     @classmethod

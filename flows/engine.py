@@ -125,7 +125,7 @@ class Engine:
 
     def _event(self, state: State, inbound: Inbound, now: datetime, port: Port) -> Outcome:
         if inbound.event in ("subscribe", "subscribe_scan"):
-            committee = self.texts.committee_name or "本居委会"
+            committee = self.texts.committee_name or self.texts.committee_fallback
             greeting = self.texts.greeting.format(
                 committee=committee, assistant=self.texts.assistant_name
             )
@@ -210,7 +210,7 @@ class Engine:
             return inputs.parse_choice(inbound.text, option_words(step.options))
         result = step.accepts.parse(inbound, now)
         if isinstance(result, inputs.Parsed) and isinstance(step, Ask) and step.validate:
-            hint = step.validate(result.value, data)
+            hint = step.validate(result.value, data, now)
             if hint:
                 return inputs.Invalid(hint)
         return result

@@ -16,7 +16,8 @@ def office_guide(guide: OfficeGuide) -> Flow:
     def answer(data: Data, *, openid: str, now: datetime, port: Port) -> Done:
         key = data["topic"]
         text = answers[key] or guide.not_filled
-        return Done(replies=(f"【{titles[key]}】\n{text}", guide.after_answer))
+        reply = guide.answer_format.format(title=titles[key], answer=text)
+        return Done(replies=(reply, guide.after_answer))
 
     return Flow(
         name="office",

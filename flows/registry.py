@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from config.content import Content
@@ -15,6 +16,9 @@ def build_flows(content: Content) -> tuple[Flow, ...]:
     return (office_guide(content.office),)
 
 
-def build_engine(content: Content, *, timeout_minutes: int) -> Engine:
-    """An engine over the registered flows."""
-    return Engine(build_flows(content), content.bot, timeout=timedelta(minutes=timeout_minutes))
+def build_engine(
+    content: Content, *, timeout_minutes: int, flows: Sequence[Flow] | None = None
+) -> Engine:
+    """An engine over the registered flows (or the given ones)."""
+    chosen = build_flows(content) if flows is None else tuple(flows)
+    return Engine(chosen, content.bot, timeout=timedelta(minutes=timeout_minutes))

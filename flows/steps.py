@@ -87,14 +87,14 @@ class Option:
 class Ask:
     """Ask one question and keep the typed answer under `name`.
 
-    `validate` may refuse a well-typed answer with a hint; `next` picks the following step by
-    name from what is known so far (None: the next one in order, or done at the end).
+    `validate(value, data, now)` may refuse a well-typed answer with a hint; `next` picks the
+    following step by name from what is known so far (None: the next one in order, or done).
     """
 
     name: str
     prompt: str
     accepts: InputKind = TEXT
-    validate: Callable[[Any, Data], str | None] | None = None
+    validate: Callable[[Any, Data, datetime], str | None] | None = None
     next: Callable[[Data], str | None] | None = None
 
 

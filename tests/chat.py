@@ -26,6 +26,7 @@ from starlette.testclient import TestClient
 from bot.main import create_app
 from bot.wechat.pusher import Pusher
 from config.settings import Settings
+from flows.steps import Flow
 
 TOKEN = "linli-test-token"
 APP_ID = "wx1234567890abcdef"
@@ -100,11 +101,16 @@ class Chat:
 
 
 def open_chat(
-    database: Engine, mode: str = "plain", *, clock: Clock | None = None, **overrides: Any
+    database: Engine,
+    mode: str = "plain",
+    *,
+    clock: Clock | None = None,
+    flows: Sequence[Flow] | None = None,
+    **overrides: Any,
 ) -> Chat:
     """A chat with a freshly built app (building a new one is what a restart does)."""
     settings = settings_for(database, mode, **overrides)
-    app: FastAPI = create_app(settings, database=database)
+    app: FastAPI = create_app(settings, database=database, flows=flows)
     clock = clock or Clock()
     app.state.services.clock = clock
     pusher = Pusher(token=TOKEN, app_id=APP_ID, aes_key=settings.wechat_aes_key)

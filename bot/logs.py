@@ -1,0 +1,42 @@
+"""Logging that never shows a resident's identifiers: openids in URLs are masked."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_OPENID = re.compile(r"(openid=)[^&\s]+")
+
+
+def mask_query(text: str) -> str:
+    """A URL or log line with any openid parameter masked."""
+    return _OPENID.sub(r"\1***", text)
+
+
+# Loggers that print request URLs: uvicorn's access log, and httpx (the simulator's in-process
+# pushes and, later, outbound API calls).
+URL_LOGGERS = ("uvicorn.access", "httpx")
+
+
+def _masked(arg: object) -> object:
+    if isinstance(arg, int | float) or arg is None:
+        return arg
+    text = str(arg)
+    return mask_query(text) if "openid=" in text else arg
+
+
+class MaskOpenIds(logging.Filter):
+    """Mask openids in logged URLs (WeChat puts one in every push URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked(arg) for arg in record.args)
+        return True
+
+
+def install() -> None:
+    """Attach the masking filter to every logger that prints URLs (safe to call twice)."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskOpenIds) for f in logger.filters):
+            logger.addFilter(MaskOpenIds())
