@@ -171,14 +171,15 @@ class Event:
         chat.push(chat.pusher.event(chat.openid, self.name, self.key))
 
 
-@dataclass(frozen=True)
-class Answers:
-    """Linli's reply contains every fragment."""
-
-    fragments: tuple[str, ...]
+class _Fragments:
+    """A step about pieces of text in Linli's last reply."""
 
     def __init__(self, *fragments: str) -> None:
-        object.__setattr__(self, "fragments", fragments)
+        self.fragments = fragments
+
+
+class Answers(_Fragments):
+    """Linli's reply contains every fragment."""
 
     def __call__(self, chat: Chat) -> None:
         reply = chat.last_reply or ""
@@ -186,14 +187,8 @@ class Answers:
             assert fragment in reply, f"expected {fragment!r} in the reply:\n{reply}"
 
 
-@dataclass(frozen=True)
-class DoesNotAnswer:
+class DoesNotAnswer(_Fragments):
     """Linli's reply contains none of the fragments (or there was no reply)."""
-
-    fragments: tuple[str, ...]
-
-    def __init__(self, *fragments: str) -> None:
-        object.__setattr__(self, "fragments", fragments)
 
     def __call__(self, chat: Chat) -> None:
         reply = chat.last_reply or ""
