@@ -3,29 +3,59 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from config.content import Content
 from flows.effects import Effect, RequestHuman
-from store import human
+from store import human, outbox
 
 
-def _request_human(session: Session, effect: RequestHuman, now: datetime) -> None:
-    human.add(
-        session, openid=effect.openid, text=effect.text, flow=effect.flow, step=effect.step, now=now
+@dataclass(frozen=True)
+class Context:
+    """What appliers may need besides the session."""
+
+    now: datetime
+    content: Content
+
+
+def _request_human(session: Session, effect: RequestHuman, context: Context) -> None:
+    request = human.add(
+        session,
+        openid=effect.openid,
+        text=effect.text,
+        flow=effect.flow,
+        step=effect.step,
+        now=context.now,
+    )
+    # Staff hear about it through the outbox, in this same transaction: both or neither.
+    wording = context.content.notifications.staff_texts.human_request
+    outbox.enqueue(
+        session,
+        key=f"human-request:{request.id}",
+        audience=outbox.STAFF,
+        recipient="staff",
+        kind="staff_notice",
+        payload={"text": wording.format(resident=_masked(effect.openid), text=effect.text)},
+        now=context.now,
     )
 
 
-APPLIERS: dict[type[Effect], Callable[[Session, Any, datetime], None]] = {
+APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], None]] = {
     RequestHuman: _request_human,
 }
 
 
-def apply(session: Session, effect: Effect, now: datetime) -> None:
+def apply(session: Session, effect: Effect, context: Context) -> None:
     """Write one effect; an effect without an applier is a programming error."""
-    APPLIERS[type(effect)](session, effect, now)
+    APPLIERS[type(effect)](session, effect, context)
+
+
+def _masked(openid: str) -> str:
+    return f"…{openid[-4:]}" if len(openid) > 4 else "…"
 
 
 class StorePort:

@@ -10,10 +10,11 @@ from sqlalchemy.engine import Engine as Database
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from bot import effects
+from bot import effects, events
 from bot.wechat.gate import Push, Refused
 from bot.wechat.messages import dedup_key, msg_id, to_inbound, to_message
 from bot.wechat.payload import PayloadError
+from config.content import Content
 from flows.engine import Engine, State
 from flows.inbound import Inbound
 from store import conversations, nonces, users
@@ -39,12 +40,18 @@ class PushHandler:
     """Runs pushes through the store and the flow engine."""
 
     def __init__(
-        self, database: Database, engine: Engine, *, replay_window: timedelta, error_reply: str
+        self,
+        database: Database,
+        engine: Engine,
+        content: Content,
+        *,
+        replay_window: timedelta,
     ) -> None:
         self.database = database
+        self.content = content
         self.engine = engine
         self.replay_window = replay_window
-        self.error_reply = error_reply
+        self.error_reply = content.bot.system_error
 
     def handle(self, push: Push, now: datetime) -> Handled:
         """Handle a verified push; the transaction has committed when this returns."""
@@ -92,6 +99,8 @@ class PushHandler:
         users.seen(
             session, inbound.openid, now, event=inbound.event, own_message=inbound.kind != "event"
         )
+        if inbound.kind == "event":
+            events.record(session, inbound.event, push.fields, now)
         reply = self._converse(session, inbound, now)
         inbound_store.set_reply(session, stored, reply)
         return Handled(reply)
@@ -101,7 +110,7 @@ class PushHandler:
         state = State(**row) if row is not None else State()
         outcome = self.engine.advance(state, inbound, now, effects.StorePort(session))
         for effect in outcome.effects:
-            effects.apply(session, effect, now)
+            effects.apply(session, effect, effects.Context(now, self.content))
         new = outcome.state
         if row is None or new != state:
             conversations.save(

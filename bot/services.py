@@ -45,8 +45,6 @@ def build_services(
         content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
     )
     window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
-    handler = PushHandler(
-        database, engine, replay_window=window, error_reply=content.bot.system_error
-    )
+    handler = PushHandler(database, engine, content, replay_window=window)
     slots = CapacityLimiter(settings.db_pool_size)
     return Services(settings, content, database, engine, Gate(settings), handler, slots)

@@ -153,7 +153,61 @@ class OfficeGuide(Strict):
         return topics
 
 
-FILES: dict[str, type[Strict]] = {"bot.yaml": BotText, "office.yaml": OfficeGuide}
+class TemplateRoute(Strict):
+    """A template or subscription notification for one kind: its id and data fields."""
+
+    template_id: str = ""
+    fields: dict[str, str] = {}
+
+    @property
+    def configured(self) -> bool:
+        """True once the committee has set a template id."""
+        return bool(self.template_id.strip())
+
+
+class NotificationKind(Strict):
+    """How one kind of outbound message is delivered."""
+
+    urgent: bool = False
+    template: TemplateRoute | None = None
+    subscription: TemplateRoute | None = None
+
+
+class StaffTexts(Strict):
+    """What staff notifications say."""
+
+    human_request: str = NonEmpty
+
+    @field_validator("human_request")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        unknown = _placeholders(value) - {"resident", "text"}
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
+        return value
+
+
+class Notifications(Strict):
+    """Delivery routes per kind of outbound message, and what staff notices say."""
+
+    robot_heading: str = NonEmpty
+    staff_texts: StaffTexts
+    kinds: dict[str, NotificationKind] = NonEmpty
+
+    @field_validator("robot_heading")
+    @classmethod
+    def _heading_placeholders(cls, value: str) -> str:
+        unknown = _placeholders(value) - {"count"}
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
+        return value
+
+
+FILES: dict[str, type[Strict]] = {
+    "bot.yaml": BotText,
+    "office.yaml": OfficeGuide,
+    "notifications.yaml": Notifications,
+}
 
 
 @dataclass(frozen=True)
@@ -162,6 +216,7 @@ class Content:
 
     bot: BotText
     office: OfficeGuide
+    notifications: Notifications
 
 
 @dataclass(frozen=True)

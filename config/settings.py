@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Database connections per process; the webhook never has more pushes in flight than this.
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Delivery of outbound messages (see bot/delivery/).
+    quiet_hours: str = Field(default="21:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    send_rate_per_second: float = Field(default=20.0, gt=0)
+    delivery_batch: int = Field(default=50, ge=1, le=1000)
+    delivery_lease_seconds: int = Field(default=120, ge=5)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_retry_base_seconds: float = Field(default=15.0, gt=0)
+    delivery_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    wechat_api_timeout_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("wechat_aes_key")
     @classmethod

@@ -20,15 +20,19 @@ from bot.wechat.replies import escape_cdata
 _ids = itertools.count(time.time_ns() // 1000)
 
 
-def to_xml(fields: dict[str, Any]) -> str:
-    """Render flat push fields as WeChat's XML (numbers bare, strings in CDATA)."""
+def to_xml(fields: dict[str, Any], root: str = "xml") -> str:
+    """Render push fields as WeChat's XML: numbers bare, strings in CDATA, dicts nested and
+    lists as repeated elements."""
     parts = []
     for name, value in fields.items():
-        if isinstance(value, int | float):
-            parts.append(f"<{name}>{value}</{name}>")
-        else:
-            parts.append(f"<{name}><![CDATA[{escape_cdata(str(value))}]]></{name}>")
-    return "<xml>" + "".join(parts) + "</xml>"
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                parts.append(to_xml(item, root=name))
+            elif isinstance(item, int | float):
+                parts.append(f"<{name}>{item}</{name}>")
+            else:
+                parts.append(f"<{name}><![CDATA[{escape_cdata(str(item))}]]></{name}>")
+    return f"<{root}>" + "".join(parts) + f"</{root}>"
 
 
 @dataclass
