@@ -9,6 +9,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from bot.cli_outbox import outbox_app, scheduler, worker
+from bot.cli_sandbox import sandbox_api
+from config.settings import Settings
+
 app = typer.Typer(
     help="邻里 Linli — WeChat assistant for neighbourhood committees.", no_args_is_help=True
 )
@@ -16,15 +20,17 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 demo_app = typer.Typer(help="Demo data for the simulator.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(outbox_app, name="outbox")
+app.command()(worker)
+app.command()(scheduler)
+app.command("sandbox-api")(sandbox_api)
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 DEMO_RESIDENTS = ("demo-zhang", "demo-li", "demo-wang")
 
 
-def _settings():
-    from config.settings import Settings
-
+def load_settings():
     try:
         return Settings()
     except ValidationError as exc:
@@ -44,7 +50,7 @@ def serve(
     """Run the web app (webhook, simulator in demo/dev) with uvicorn."""
     import uvicorn
 
-    settings = _settings()
+    settings = load_settings()
     out.print(
         f"Linli ({settings.env}) on http://{host}:{port}"
         + ("  — simulator: /simulator" if settings.simulator_enabled else "")
@@ -59,7 +65,7 @@ def check_config() -> None:
     """Validate settings and every content file; report file, line and reason."""
     from config.content import ContentError, load_content
 
-    settings = _settings()
+    settings = load_settings()
     try:
         content = load_content(settings.content_dir)
     except ContentError as exc:
@@ -75,7 +81,7 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     from store.db import make_engine
     from store.migrate import upgrade
 
-    settings = _settings()
+    settings = load_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine, revision)
     out.print(f"database at {revision}: {engine.url.render_as_string(hide_password=True)}")
@@ -87,7 +93,7 @@ def demo_load() -> None:
     from store import users
     from store.db import make_engine, unit_of_work
 
-    settings = _settings()
+    settings = load_settings()
     if settings.env.value == "production":
         err.print("[red]refusing to load demo data with LINLI_ENV=production[/red]")
         raise typer.Exit(1)

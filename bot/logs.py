@@ -1,16 +1,17 @@
-"""Logging that never shows a resident's identifiers: openids in URLs are masked."""
+"""Logging that never shows identifiers or credentials carried in URLs: openids, access tokens,
+the WeCom robot key and the app secret are masked."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-_OPENID = re.compile(r"(openid=)[^&\s]+")
+_SECRET_PARAMS = re.compile(r"((?:openid|access_token|key|secret|appid)=)[^&\s\"']+")
 
 
 def mask_query(text: str) -> str:
-    """A URL or log line with any openid parameter masked."""
-    return _OPENID.sub(r"\1***", text)
+    """A URL or log line with identifying and secret query parameters masked."""
+    return _SECRET_PARAMS.sub(r"\1***", text)
 
 
 # Loggers that print request URLs: uvicorn's access log, and httpx (the simulator's in-process
@@ -22,11 +23,11 @@ def _masked(arg: object) -> object:
     if isinstance(arg, int | float) or arg is None:
         return arg
     text = str(arg)
-    return mask_query(text) if "openid=" in text else arg
+    return mask_query(text) if "=" in text else arg
 
 
 class MaskOpenIds(logging.Filter):
-    """Mask openids in logged URLs (WeChat puts one in every push URL)."""
+    """Mask identifiers and credentials in logged URLs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):

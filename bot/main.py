@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine as Database
 from bot import logs, webhook
 from bot.services import build_services
 from bot.wechat.gate import Refused
-from config.settings import Settings, get_settings
+from config.settings import Env, Settings, get_settings
 from flows.steps import Flow
 
 log = logging.getLogger("linli")
@@ -34,8 +35,13 @@ def create_app(
     settings = settings or get_settings()
     logs.install()
     services = build_services(settings, database, flows)
-    app = FastAPI(title="Linli 邻里", version="0.1.0")
+    demo = settings.env is Env.demo
+    app = FastAPI(title="Linli 邻里", version="0.1.0", lifespan=_demo_lifespan if demo else None)
     app.state.services = services
+    if demo:
+        from bot.demo import attach_sandbox
+
+        attach_sandbox(app, services)
     app.include_router(webhook.router)
     if settings.simulator_enabled:
         from bot.simulator import routes as simulator
@@ -72,6 +78,14 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+@asynccontextmanager
+async def _demo_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from bot.demo import running
+
+    async with running(app):
+        yield
 
 
 def __getattr__(name: str) -> Any:

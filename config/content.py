@@ -187,11 +187,27 @@ class StaffTexts(Strict):
         return value
 
 
+class CallList(Strict):
+    """The staff call list sheet: its title, column headings and the reasons in words."""
+
+    sheet_title: str = NonEmpty
+    headers: tuple[str, ...] = Field(min_length=7, max_length=7)
+    reasons: dict[str, str] = NonEmpty
+
+    def reason(self, key: str | None, error_code: int | None) -> str:
+        """A reason key or WeChat error code in the committee's words."""
+        for candidate in (str(error_code) if error_code is not None else None, key):
+            if candidate and candidate in self.reasons:
+                return self.reasons[candidate]
+        return key or ""
+
+
 class Notifications(Strict):
     """Delivery routes per kind of outbound message, and what staff notices say."""
 
     robot_heading: str = NonEmpty
     staff_texts: StaffTexts
+    call_list: CallList
     kinds: dict[str, NotificationKind] = NonEmpty
 
     @field_validator("robot_heading")

@@ -29,7 +29,7 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Choice:
-    """The channel for a message, or why there is none."""
+    """The channel for a message, or why there is none (a reason key of notifications.yaml)."""
 
     channel: str | None
     reason: str = ""
@@ -44,7 +44,7 @@ def choose(kind: NotificationKind | None, recipient: Recipient | None, now: date
     """Customer-service message inside the window and quota; else a configured template or a
     consented subscription notification; else none (the resident goes on the call list)."""
     if recipient is None or not recipient.subscribed:
-        return Choice(None, "not following the account")
+        return Choice(None, "not_following")
     if window_open(recipient, now) and recipient.custom_sent_in_window < WINDOW_QUOTA:
         return Choice(CUSTOM)
     if kind is not None and kind.template is not None and kind.template.configured:
@@ -53,10 +53,10 @@ def choose(kind: NotificationKind | None, recipient: Recipient | None, now: date
     if subscription is not None and subscription.configured:
         if subscription.template_id in recipient.consents:
             return Choice(SUBSCRIPTION)
-        return Choice(None, "window closed; no consent to the subscription notification")
+        return Choice(None, "no_consent")
     if window_open(recipient, now):
-        return Choice(None, "five customer-service messages already sent in this 48-hour window")
-    return Choice(None, "48-hour window closed and no template configured for this kind")
+        return Choice(None, "quota_used")
+    return Choice(None, "window_closed")
 
 
 def parse_quiet_hours(spec: str) -> tuple[time, time]:

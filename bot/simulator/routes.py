@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from bot import demo
 from bot.services import Services
 from bot.wechat.pusher import Pusher
 from store import simulator_queries
@@ -149,6 +150,30 @@ def history(request: Request, openid: str = Query(pattern=OPENID_PATTERN)) -> li
     ]
 
 
+@router.get("/api/outbound")
+async def outbound(
+    request: Request,
+    openid: str = Query(pattern=OPENID_PATTERN),
+    after: int = Query(default=0, ge=0),
+) -> list[dict[str, Any]]:
+    """Messages Linli sent the resident outside replies (demo: as the sandbox received them)."""
+    received = await demo.sent_to(request.app, openid)
+    return [
+        {"id": item["id"], "at": item["at"], "channel": item["channel"],
+         "text": _outbound_text(item)}
+        for item in received
+        if item["id"] > after
+    ]  # fmt: skip
+
+
+def _outbound_text(item: dict[str, Any]) -> str:
+    payload = item.get("payload") or {}
+    if item.get("channel") == "custom":
+        return str((payload.get("text") or {}).get("content", ""))
+    data = payload.get("data") or {}
+    return "\n".join(str(v.get("value", "")) for v in data.values() if isinstance(v, dict))
+
+
 @router.post("/api/send")
 async def send(request: Request, body: Send) -> dict[str, Any]:
     """Push one message or event to /wechat exactly as WeChat would, and return the reply."""
@@ -157,6 +182,7 @@ async def send(request: Request, body: Send) -> dict[str, Any]:
         token=settings.wechat_token, app_id=settings.wechat_app_id, aes_key=settings.wechat_aes_key
     )
     fields = await _fields(request, pusher, body)
+    await demo.tell_sandbox(request.app, body.kind, body.openid)
     pushed = pusher.build(fields)
     transport = httpx.ASGITransport(app=request.app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://linli.local") as client:

@@ -21,6 +21,12 @@ def test_the_access_log_masks_the_openid_in_push_urls() -> None:
     line = record.getMessage()
     assert "o6_bmjrPTlm6" not in line
     assert "openid=***&x=1" in line
+    record.args = (
+        "POST",
+        "https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token=SECRET1",
+    )
+    MaskOpenIds().filter(record)
+    assert "SECRET1" not in str(record.args)
 
 
 def test_nothing_the_webhook_logs_names_the_resident(

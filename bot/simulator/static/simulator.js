@@ -19,6 +19,7 @@
 
   let openid = "";
   let lastShown = 0;
+  let lastOutbound = 0;
   let queue = Promise.resolve();
   let photoUrls = [];
 
@@ -199,7 +200,30 @@
     }
     result.data.forEach(showItem);
     scrollDown();
+    lastOutbound = 0;
+    await pollOutbound();
   }
+
+  // -- messages Linli sent outside replies (demo: what the sandbox WeChat received) ----------------
+
+  async function pollOutbound() {
+    const asked = openid;
+    if (!asked) {
+      return;
+    }
+    const query = "?openid=" + encodeURIComponent(asked) + "&after=" + lastOutbound;
+    const result = await api("/api/outbound" + query);
+    if (asked !== openid || !result.ok || !Array.isArray(result.data)) {
+      return;
+    }
+    result.data.forEach((item) => {
+      lastOutbound = Math.max(lastOutbound, item.id);
+      const tag = item.channel === "custom" ? words.custom : words.notice;
+      bubble("bot", item.text, { tag: tag });
+    });
+  }
+
+  setInterval(() => { pollOutbound().catch(() => {}); }, 3000);
 
   // -- sending -------------------------------------------------------------------------------------
 

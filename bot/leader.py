@@ -1,0 +1,65 @@
+"""One scheduler at a time: a PostgreSQL advisory lock (or a file lock beside SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine as Database
+
+# An arbitrary constant naming "the Linli scheduler" among advisory locks.
+SCHEDULER_LOCK = 0x4C494E4C49
+
+
+@asynccontextmanager
+async def sole_scheduler(database: Database, *, poll_seconds: float = 5.0) -> AsyncIterator[None]:
+    """Hold the scheduler lock for the block, waiting while another scheduler holds it."""
+    if database.dialect.name == "postgresql":
+        async with _advisory(database, poll_seconds):
+            yield
+    else:
+        async with _file_lock(Path(database.url.database or "linli.db"), poll_seconds):
+            yield
+
+
+@asynccontextmanager
+async def _advisory(database: Database, poll_seconds: float) -> AsyncIterator[None]:
+    # Session-level advisory locks belong to one connection: keep it open while scheduling.
+    connection = await asyncio.to_thread(database.connect)
+    try:
+        while not await asyncio.to_thread(_try_advisory, connection):
+            await asyncio.sleep(poll_seconds)
+        yield
+    finally:
+        await asyncio.to_thread(connection.close)
+
+
+def _try_advisory(connection: object) -> bool:
+    result = connection.execute(  # type: ignore[attr-defined]
+        text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK}
+    )
+    acquired = bool(result.scalar_one())
+    connection.commit()  # type: ignore[attr-defined]
+    return acquired
+
+
+@asynccontextmanager
+async def _file_lock(database_file: Path, poll_seconds: float) -> AsyncIterator[None]:
+    path = database_file.with_name(database_file.name + ".scheduler.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(poll_seconds)
+        yield
+    finally:
+        os.close(handle)

@@ -1,0 +1,118 @@
+"""Two real processes share one access token through the database: one refresh, never ping-pong.
+
+The sandbox runs standalone under uvicorn (`python -m bot.cli_sandbox`); two racing processes
+(tests/bot/token_race.py) send through it against the test's database, released by a barrier.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from store import tokens as stored_tokens
+from store.db import unit_of_work
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_ID = "wxracetest0000001"
+SECRET = "race-test-secret"
+DEADLINE_SECONDS = 60.0
+RACERS = ("a", "b")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _until(done: Callable[[], bool], what: str, watched: list[subprocess.Popen]) -> None:
+    """Poll until `done`, failing early if a watched process died."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not done():
+        for process in watched:
+            assert process.poll() is None, f"{process.args} exited with {process.returncode}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def _sandbox_ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/_sandbox/calls", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[str]:
+    """The sandbox under uvicorn in its own process; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, "LINLI_WECHAT_APP_ID": APP_ID, "LINLI_WECHAT_APP_SECRET": SECRET}
+    log = (tmp_path / "sandbox.log").open("w")
+    command = [sys.executable, "-m", "bot.cli_sandbox", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _until(lambda: _sandbox_ready(base), "the sandbox to answer", [process])
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _racer(database: Engine, base: str, folder: Path, name: str) -> subprocess.Popen:
+    url = database.url.render_as_string(hide_password=False)
+    args = [url, base, APP_ID, SECRET, f"race-{name}", str(folder), name]
+    log = (folder / f"racer-{name}.log").open("w")
+    command = [sys.executable, "-m", "tests.bot.token_race", *args]
+    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def test_two_processes_refresh_the_token_exactly_once(
+    database: Engine, sandbox: str, tmp_path: Path
+) -> None:
+    control = httpx.Client(base_url=sandbox, timeout=10)
+    for name in RACERS:
+        control.post("/_sandbox/interactions", json={"openid": f"race-{name}"}).raise_for_status()
+    racers = [_racer(database, sandbox, tmp_path, name) for name in RACERS]
+    try:
+        ready = [tmp_path / f"ready-{name}" for name in RACERS]
+        _until(lambda: all(p.exists() for p in ready), "both racers to start", racers)
+        (tmp_path / "go1").touch()
+        done = [tmp_path / f"done1-{name}" for name in RACERS]
+        _until(lambda: all(p.exists() for p in done), "the first round", racers)
+
+        calls = control.get("/_sandbox/calls").json()
+        assert calls["stable_token"] == 1
+        assert calls["custom"] == 4
+
+        control.post("/_sandbox/faults", json={"expire_tokens": True}).raise_for_status()
+        (tmp_path / "go2").touch()
+        for name, racer in zip(RACERS, racers, strict=True):
+            log = tmp_path / f"racer-{name}.log"
+            assert racer.wait(timeout=DEADLINE_SECONDS) == 0, log.read_text()
+    finally:
+        for racer in racers:
+            if racer.poll() is None:
+                racer.terminate()
+                racer.wait(timeout=10)
+
+    calls = control.get("/_sandbox/calls").json()
+    assert calls["stable_token"] == 2
+    assert calls["custom"] == 12  # 4 + 4 refused for the expired token + 4 retries
+    sent = control.get("/_sandbox/messages", params={"channel": "custom"}).json()
+    assert sorted(m["payload"]["text"]["content"] for m in sent) == sorted(
+        f"{name}-{round}-{i}" for name in RACERS for round in (1, 2) for i in range(2)
+    )
+    with unit_of_work(database) as session:
+        stored = stored_tokens.read(session, APP_ID)
+    assert stored is not None and stored.refreshes == 2
