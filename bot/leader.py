@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine as Database
 
 # An arbitrary constant naming "the Linli scheduler" among advisory locks.
@@ -31,21 +31,30 @@ async def sole_scheduler(database: Database, *, poll_seconds: float = 5.0) -> As
 async def _advisory(database: Database, poll_seconds: float) -> AsyncIterator[None]:
     # Session-level advisory locks belong to one connection: keep it open while scheduling.
     connection = await asyncio.to_thread(database.connect)
+    held = False
     try:
-        while not await asyncio.to_thread(_try_advisory, connection):
-            await asyncio.sleep(poll_seconds)
+        while not held:
+            held = await asyncio.to_thread(_try_advisory, connection)
+            if not held:
+                await asyncio.sleep(poll_seconds)
         yield
     finally:
+        # The connection goes back to the pool rather than closing, so unlock explicitly.
+        if held:
+            await asyncio.to_thread(_unlock_advisory, connection)
         await asyncio.to_thread(connection.close)
 
 
-def _try_advisory(connection: object) -> bool:
-    result = connection.execute(  # type: ignore[attr-defined]
-        text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK}
-    )
+def _try_advisory(connection: Connection) -> bool:
+    result = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK})
     acquired = bool(result.scalar_one())
-    connection.commit()  # type: ignore[attr-defined]
+    connection.commit()
     return acquired
+
+
+def _unlock_advisory(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK})
+    connection.commit()
 
 
 @asynccontextmanager
