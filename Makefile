@@ -18,6 +18,8 @@ install: $(STAMP)
 # The demo runs in safe mode (encrypted pushes) with throwaway demo credentials.
 demo: export LINLI_WECHAT_TOKEN ?= linli-demo-token
 demo: export LINLI_WECHAT_AES_KEY ?= LinliDemoOnlyKeyNotForProduction01234567890
+# In the demo, queued messages go out at any hour (production keeps 21:00-08:00 quiet).
+demo: export LINLI_QUIET_HOURS ?= 00:00-00:00
 demo: $(STAMP)
 	mkdir -p data
 	$(BIN)/linli check-config
