@@ -44,9 +44,11 @@ def create_app(
         attach_sandbox(app, services)
     app.include_router(webhook.router)
     if settings.simulator_enabled:
+        from bot.api import outbox as outbox_api
         from bot.simulator import routes as simulator
 
         app.include_router(simulator.router)
+        app.include_router(outbox_api.router)
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> PlainTextResponse:

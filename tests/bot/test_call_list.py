@@ -51,3 +51,33 @@ def test_the_call_list_names_each_unreached_resident_and_why(
     )
     assert result.exit_code == 0, result.output
     assert "居民已取消关注公众号" in csv_target.read_text(encoding="utf-8-sig")
+
+
+def test_the_call_list_api_lists_the_same_residents(database: Engine) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.main import create_app
+    from tests.chat import settings_for
+
+    now = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    with unit_of_work(database) as session:
+        message_id = outbox.enqueue(
+            session, key="k", audience="resident", recipient="o_gone", kind="reminder",
+            payload={"text": "年审提醒"}, now=now,
+        )  # fmt: skip
+        assert message_id is not None
+        outcome = outbox.Outcome("unreachable", error="errcode 43004", error_code=43004)
+        outbox.settle(session, message_id, outcome, now)
+    client = TestClient(create_app(settings_for(database), database=database))
+    body = client.get("/api/v1/outbox/unreachable").json()
+    assert body["count"] == 1
+    assert body["items"][0]["reason"] == "居民已取消关注公众号"
+    production = settings_for(database, env="production", wechat_token="a-real-token",
+                              wechat_app_secret="a-real-secret", secret_key="a-real-key-1",
+                              data_key="a-real-key-2")  # fmt: skip
+    assert (
+        TestClient(create_app(production, database=database))
+        .get("/api/v1/outbox/unreachable")
+        .status_code
+        == 404
+    )

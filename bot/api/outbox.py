@@ -1,0 +1,64 @@
+"""/api/v1/outbox: the staff call list as JSON.
+
+Mounted outside production only until staff access exists (the staff-access issue puts every
+/api/v1 route behind a login); production uses `linli outbox unreachable` meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from bot.services import Services
+from store import call_list
+
+router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
+
+
+class CallListItem(BaseModel):
+    """One resident message that could not be delivered."""
+
+    openid: str
+    kind: str
+    message: str
+    reason: str
+    error_code: int | None
+    queued_at: str
+    last_message_at: str | None
+
+
+class CallList(BaseModel):
+    """The call list, newest first."""
+
+    items: list[CallListItem]
+    count: int
+
+
+@router.get("/unreachable", response_model=CallList)
+async def unreachable(request: Request) -> dict[str, Any]:
+    """Residents WeChat could not reach, with why, for staff to phone or visit."""
+    services: Services = request.app.state.services
+    wording = services.content.notifications.call_list
+
+    def read() -> list[call_list.CallListRow]:
+        with Session(services.database) as session:
+            return call_list.rows(session)
+
+    rows = await run_in_threadpool(read)
+    items = [
+        {
+            "openid": row.openid,
+            "kind": row.kind,
+            "message": row.message,
+            "reason": wording.reason(row.reason, row.error_code),
+            "error_code": row.error_code,
+            "queued_at": row.queued_at.isoformat(),
+            "last_message_at": row.last_message_at.isoformat() if row.last_message_at else None,
+        }
+        for row in rows
+    ]
+    return {"items": items, "count": len(items)}
