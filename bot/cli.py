@@ -11,6 +11,7 @@ from rich.console import Console
 
 from bot.cli_outbox import outbox_app, scheduler, worker
 from bot.cli_sandbox import sandbox_api
+from bot.cli_staff import staff_app
 from config.settings import Settings
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ demo_app = typer.Typer(help="Demo data for the simulator.", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(staff_app, name="staff")
 app.command()(worker)
 app.command()(scheduler)
 app.command("sandbox-api")(sandbox_api)

@@ -4,6 +4,7 @@ LINLI_TEST_DATABASE_URL names one (CI sets it)."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers every table)
+import store.models  # registers every table
+import store.staff_models  # noqa: F401
 from store.db import make_engine
 from store.migrate import upgrade
 
@@ -57,11 +59,15 @@ def _fresh_postgres(url: str) -> Engine:
 
 @pytest.fixture(scope="session")
 def migrated(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A database of the given backend, built by running the migrations."""
+    """A database of the given backend, built by running the migrations.
+
+    For SQLite this is a template file each test copies (the audit log's append-only triggers
+    forbid emptying it row by row).
+    """
     if backend == "postgresql":
         engine = _fresh_postgres(POSTGRES_URL)
     else:
-        path = tmp_path_factory.mktemp("db") / "linli.db"
+        path = tmp_path_factory.mktemp("db") / "template.db"
         engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     yield engine
@@ -69,16 +75,20 @@ def migrated(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture
-def database(migrated: Engine) -> Engine:
-    """The migrated database, emptied before the test."""
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    with migrated.begin() as connection:
-        if migrated.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-    return migrated
+def database(migrated: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """The migrated database, empty, for one test."""
+    if migrated.dialect.name == "postgresql":
+        with migrated.begin() as connection:
+            # TRUNCATE fires no row triggers, so the append-only audit log empties too.
+            connection.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
+        yield migrated
+        return
+    migrated.dispose()  # checkpoint the WAL into the template file before copying it
+    copy = tmp_path / "linli.db"
+    shutil.copyfile(migrated.url.database or "", copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

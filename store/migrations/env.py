@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables on the metadata)
+import store.models  # registers the tables on the metadata
+import store.staff_models  # noqa: F401
 from store.db import make_engine
 
 config = context.config

@@ -1,0 +1,161 @@
+"""Staff accounts: create, sign in (with lock-out), change password, disable; all audited."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cache
+
+from sqlmodel import Session, select
+
+from store import audit, passwords
+from store.staff_models import (
+    ROLES,
+    SUBDISTRICT_ADMIN,
+    Committee,
+    StaffUser,
+    SubDistrict,
+)
+
+MAX_FAILED_LOGINS = 5
+LOCK_OUT_FOR = timedelta(minutes=15)
+
+
+class StaffError(ValueError):
+    """A staff operation refused; `field` names what was wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def sub_district(session: Session, name: str) -> SubDistrict:
+    """The sub-district with this name, created if new."""
+    found = session.exec(select(SubDistrict).where(SubDistrict.name == name)).first()
+    if found is None:
+        found = SubDistrict(name=name)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def committee(session: Session, district: SubDistrict, name: str) -> Committee:
+    """The committee with this name in the sub-district, created if new."""
+    query = select(Committee).where(
+        Committee.sub_district_id == district.id, Committee.name == name
+    )
+    found = session.exec(query).first()
+    if found is None:
+        found = Committee(sub_district_id=district.id, name=name)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def create(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    district: SubDistrict,
+    committee_of: Committee | None,
+    now: datetime,
+) -> StaffUser:
+    """A new staff account; refused with StaffError naming the field."""
+    username = username.strip()
+    if not username or not username.isascii() or " " in username:
+        raise StaffError("username", "letters, digits and ._- only, no spaces")
+    if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
+        raise StaffError("username", "already taken")
+    if role not in ROLES:
+        raise StaffError("role", f"one of {', '.join(ROLES)}")
+    if (role == SUBDISTRICT_ADMIN) != (committee_of is None):
+        raise StaffError(
+            "committee", "required for committee roles, empty for a sub-district admin"
+        )
+    weak = passwords.weakness(password, username)
+    if weak:
+        raise StaffError("password", weak)
+    staff = StaffUser(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=passwords.hash_password(password),
+        role=role,
+        sub_district_id=district.id,  # type: ignore[arg-type]
+        committee_id=committee_of.id if committee_of else None,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(staff)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="staff.create", object_type="staff_user",
+        object_id=staff.id, committee_id=staff.committee_id, now=now,
+        after=audit.snapshot(staff),
+    )  # fmt: skip
+    return staff
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime) -> StaffUser | None:
+    """The staff member for these credentials, or None; repeated failures lock the account."""
+    staff = session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first()
+    if staff is None:
+        passwords.verify(_dummy_hash(), password)  # same work either way: no username probing
+        return None
+    if staff.disabled or (staff.locked_until is not None and staff.locked_until > now):
+        return None
+    if not passwords.verify(staff.password_hash, password):
+        staff.failed_logins += 1
+        if staff.failed_logins >= MAX_FAILED_LOGINS:
+            staff.locked_until, staff.failed_logins = now + LOCK_OUT_FOR, 0
+        session.add(staff)
+        session.flush()
+        return None
+    staff.failed_logins, staff.locked_until = 0, None
+    if passwords.needs_rehash(staff.password_hash):
+        staff.password_hash = passwords.hash_password(password)
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def change_password(
+    session: Session, staff: StaffUser, *, current: str, new: str, now: datetime
+) -> None:
+    """Set a new password after checking the current one."""
+    if not passwords.verify(staff.password_hash, current):
+        raise StaffError("current_password", "does not match")
+    weak = passwords.weakness(new, staff.username)
+    if weak:
+        raise StaffError("new_password", weak)
+    staff.password_hash = passwords.hash_password(new)
+    staff.password_changed_at = now
+    session.add(staff)
+    session.flush()
+    audit.record(
+        session, actor=audit.Actor.of(staff), action="staff.change_password",
+        object_type="staff_user", object_id=staff.id, committee_id=staff.committee_id, now=now,
+    )  # fmt: skip
+
+
+def set_disabled(
+    session: Session, staff: StaffUser, *, disabled: bool, actor: audit.Actor, now: datetime
+) -> None:
+    """Disable or re-enable an account."""
+    before = audit.snapshot(staff)
+    staff.disabled = disabled
+    session.add(staff)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="staff.disable" if disabled else "staff.enable",
+        object_type="staff_user", object_id=staff.id, committee_id=staff.committee_id, now=now,
+        before=before, after=audit.snapshot(staff),
+    )  # fmt: skip
+
+
+@cache
+def _dummy_hash() -> str:
+    return passwords.hash_password("an unusable password, hashed only to spend the same time")

@@ -1,0 +1,139 @@
+"""Staff accounts, sign-in with lock-out, sessions, API tokens and the append-only audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
+
+from store import audit, staff, staff_sessions
+from store.db import unit_of_work
+from store.staff_models import AuditEntry, StaffUser
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+
+
+def _admin(session: Session) -> StaffUser:
+    district = staff.sub_district(session, "示例街道")
+    return staff.create(
+        session, actor=audit.CLI, username="admin", display_name="管理员", password=PASSWORD,
+        role="subdistrict_admin", district=district, committee_of=None, now=NOW,
+    )  # fmt: skip
+
+
+def _worker(session: Session, username: str = "grid1") -> StaffUser:
+    district = staff.sub_district(session, "示例街道")
+    home = staff.committee(session, district, "示例社区居委会")
+    return staff.create(
+        session, actor=audit.CLI, username=username, display_name="网格员", password=PASSWORD,
+        role="grid_worker", district=district, committee_of=home, now=NOW,
+    )  # fmt: skip
+
+
+def test_a_new_account_is_audited_without_its_password(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        admin = _admin(session)
+    with Session(database) as session:
+        [entry] = session.exec(select(AuditEntry)).all()
+    assert (entry.action, entry.actor, entry.object_id) == ("staff.create", "cli", str(admin.id))
+    assert entry.after is not None and entry.after["username"] == "admin"
+    assert "password_hash" not in entry.after
+    assert PASSWORD not in str(entry.after)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"username": "admin"}, "username"),
+        ({"username": "has space"}, "username"),
+        ({"role": "mayor"}, "role"),
+        ({"password": "short"}, "password"),
+        ({"password": "zhang-wei-2026", "username": "zhang-wei"}, "password"),
+        ({"committee_of": None}, "committee"),
+    ],
+)
+def test_bad_accounts_are_refused_naming_the_field(
+    database: Engine, changes: dict[str, object], field: str
+) -> None:
+    with unit_of_work(database) as session:
+        _admin(session)
+        district = staff.sub_district(session, "示例街道")
+        values = {"actor": audit.CLI, "username": "clerk", "display_name": "工作人员",
+                  "password": PASSWORD, "role": "committee_staff", "district": district,
+                  "committee_of": staff.committee(session, district, "示例社区居委会"),
+                  "now": NOW, **changes}  # fmt: skip
+        with pytest.raises(staff.StaffError) as refused:
+            staff.create(session, **values)  # type: ignore[arg-type]
+    assert refused.value.field == field
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        _worker(session)
+    for _ in range(staff.MAX_FAILED_LOGINS):
+        with unit_of_work(database) as session:
+            assert staff.authenticate(session, "grid1", "wrong password!", NOW) is None
+    with unit_of_work(database) as session:
+        assert staff.authenticate(session, "grid1", PASSWORD, NOW) is None  # locked
+    later = NOW + staff.LOCK_OUT_FOR + timedelta(seconds=1)
+    with unit_of_work(database) as session:
+        assert staff.authenticate(session, "grid1", PASSWORD, later) is not None
+    with unit_of_work(database) as session:
+        assert staff.authenticate(session, "nobody", PASSWORD, later) is None
+
+
+def test_a_session_expires_when_idle_and_on_sign_out(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        worker = _worker(session)
+        raw = staff_sessions.open_session(session, worker, NOW)
+    with unit_of_work(database) as session:
+        assert staff_sessions.staff_for_session(session, raw, NOW + timedelta(hours=1)) is not None
+        idle = NOW + timedelta(hours=1) + staff_sessions.IDLE_EXPIRY + timedelta(seconds=1)
+        assert staff_sessions.staff_for_session(session, raw, idle) is None
+    with unit_of_work(database) as session:
+        raw = staff_sessions.open_session(session, worker, NOW)
+        staff_sessions.close_session(session, raw, NOW)
+        assert staff_sessions.staff_for_session(session, raw, NOW) is None
+
+
+def test_a_disabled_account_loses_its_sessions_and_tokens(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        admin, worker = _admin(session), _worker(session)
+        raw_session = staff_sessions.open_session(session, worker, NOW)
+        raw_token = staff_sessions.issue_token(session, worker, "导出脚本", NOW)
+        staff.set_disabled(session, worker, disabled=True, actor=audit.Actor.of(admin), now=NOW)
+    with unit_of_work(database) as session:
+        assert staff_sessions.staff_for_session(session, raw_session, NOW) is None
+        assert staff_sessions.staff_for_token(session, raw_token, NOW) is None
+        actions = [e.action for e in audit.search(session)]
+    assert actions[:2] == ["staff.disable", "api_token.issue"]
+
+
+def test_secrets_are_stored_only_as_hashes(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        worker = _worker(session)
+        raw_session = staff_sessions.open_session(session, worker, NOW)
+        raw_token = staff_sessions.issue_token(session, worker, "脚本", NOW)
+    with database.connect() as connection:
+        dump = " ".join(
+            str(row)
+            for table in ("staff_user", "staff_session", "api_token", "audit_entry")
+            for row in connection.execute(text(f"SELECT * FROM {table}"))
+        )
+    for secret in (PASSWORD, raw_session, raw_token):
+        assert secret not in dump
+
+
+def test_the_audit_log_cannot_be_changed_or_deleted(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        _admin(session)
+    for statement in ("UPDATE audit_entry SET actor = 'someone else'", "DELETE FROM audit_entry"):
+        with pytest.raises(DBAPIError, match="append-only"), database.begin() as connection:
+            connection.execute(text(statement))
+    with Session(database) as session:
+        assert [e.actor for e in session.exec(select(AuditEntry))] == ["cli"]
