@@ -9,11 +9,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import text
 from sqlalchemy.engine import Engine as Database
 
 from bot import logs, webhook
+from bot.api import outbox as outbox_api
+from bot.api import staff as staff_api
+from bot.auth import NotSignedIn
+from bot.console import routes as console
 from bot.services import build_services
 from bot.wechat.gate import Refused
 from config.settings import Env, Settings, get_settings
@@ -43,12 +47,21 @@ def create_app(
 
         attach_sandbox(app, services)
     app.include_router(webhook.router)
+    app.include_router(outbox_api.router)
+    app.include_router(staff_api.router)
+    app.include_router(console.public)
+    app.include_router(console.router)
     if settings.simulator_enabled:
-        from bot.api import outbox as outbox_api
         from bot.simulator import routes as simulator
 
         app.include_router(simulator.router)
-        app.include_router(outbox_api.router)
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+        if request.url.path.startswith("/console"):
+            return RedirectResponse("/console/login", status_code=303)
+        detail = [{"field": "authorization", "reason": "sign in, or send a Bearer API token"}]
+        return JSONResponse({"detail": detail}, status_code=401)
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> PlainTextResponse:

@@ -219,10 +219,79 @@ class Notifications(Strict):
         return value
 
 
-FILES: dict[str, type[Strict]] = {
+CONSOLE_KEYS = frozenset(
+    (
+        "app_name",
+        "nav_home",
+        "nav_account",
+        "nav_staff",
+        "nav_audit",
+        "sign_out",
+        "sign_in_title",
+        "username",
+        "password",
+        "sign_in",
+        "sign_in_failed",
+        "welcome",
+        "home_intro",
+        "role_subdistrict_admin",
+        "role_committee_staff",
+        "role_grid_worker",
+        "change_password",
+        "current_password",
+        "new_password",
+        "save",
+        "password_changed",
+        "staff_title",
+        "add_staff",
+        "display_name",
+        "role",
+        "committee",
+        "status",
+        "active",
+        "disabled",
+        "disable",
+        "enable",
+        "staff_added",
+        "audit_title",
+        "when",
+        "who",
+        "action",
+        "object",
+        "search",
+        "export_csv",
+        "no_entries",
+        "refused",
+    )
+)
+
+
+class ConsoleText(BaseModel):
+    """Every word of the staff console, by key."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _all_keys(cls, data: object) -> object:
+        if isinstance(data, dict):
+            missing = sorted(CONSOLE_KEYS - set(data))
+            if missing:
+                raise ValueError(f"missing {missing[0]}")
+            empty = sorted(k for k, v in data.items() if not isinstance(v, str) or not v.strip())
+            if empty:
+                raise ValueError(f"{empty[0]} must be non-empty text")
+        return data
+
+    def __getitem__(self, key: str) -> str:
+        return str(getattr(self, key))
+
+
+FILES: dict[str, type[BaseModel]] = {
     "bot.yaml": BotText,
     "office.yaml": OfficeGuide,
     "notifications.yaml": Notifications,
+    "console.yaml": ConsoleText,
 }
 
 
@@ -233,6 +302,7 @@ class Content:
     bot: BotText
     office: OfficeGuide
     notifications: Notifications
+    console: ConsoleText
 
 
 @dataclass(frozen=True)
@@ -272,7 +342,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
     return line
 
 
-def _load_file(path: Path, model: type[Strict]) -> tuple[Strict | None, list[Problem]]:
+def _load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text)
@@ -301,7 +371,7 @@ def _load_file(path: Path, model: type[Strict]) -> tuple[Strict | None, list[Pro
 
 def load_content(directory: Path) -> Content:
     """Load and validate every content file, or raise ContentError listing all problems."""
-    loaded: dict[str, Strict] = {}
+    loaded: dict[str, BaseModel] = {}
     problems: list[Problem] = []
     for name, model in FILES.items():
         value, found = _load_file(directory / name, model)

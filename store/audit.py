@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from store.scope import Scope
 from store.staff_models import AuditEntry, StaffUser
 
 # Fields never copied into the log, whatever object they belong to.
@@ -73,6 +74,7 @@ def record(
 def search(
     session: Session,
     *,
+    scope: Scope | None = None,
     action: str | None = None,
     actor: str | None = None,
     object_type: str | None = None,
@@ -81,6 +83,10 @@ def search(
 ) -> Sequence[AuditEntry]:
     """Entries matching the filters, newest first."""
     query = select(AuditEntry)
+    if scope is not None:
+        # Entries of the scope's committees, plus sub-district-level ones for its admins.
+        own = AuditEntry.committee_id.in_(scope.committee_ids)
+        query = query.where(own | AuditEntry.committee_id.is_(None) if scope.admin else own)
     if action:
         query = query.where(AuditEntry.action == action)
     if actor:

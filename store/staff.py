@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlmodel import Session, select
 
 from store import audit, passwords
+from store.scope import Scope
 from store.staff_models import (
     ROLES,
     SUBDISTRICT_ADMIN,
@@ -27,6 +29,26 @@ class StaffError(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+def visible(scope: Scope) -> Any:
+    """A query for the staff a scope may see: its committees' staff, and for a sub-district
+    admin also the sub-district's own admins."""
+    query = select(StaffUser)
+    if scope.admin:
+        return query.where(
+            StaffUser.committee_id.in_(scope.committee_ids)
+            | (
+                StaffUser.committee_id.is_(None)
+                & (StaffUser.sub_district_id == scope.sub_district_id)
+            )
+        )
+    return query.where(StaffUser.committee_id.in_(scope.committee_ids))
+
+
+def get_visible(session: Session, scope: Scope, staff_id: int) -> StaffUser | None:
+    """One staff member, or None when they are outside the scope."""
+    return session.exec(visible(scope).where(StaffUser.id == staff_id)).first()
 
 
 def sub_district(session: Session, name: str) -> SubDistrict:

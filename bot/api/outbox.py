@@ -1,22 +1,19 @@
-"""/api/v1/outbox: the staff call list as JSON.
-
-Mounted outside production only until staff access exists (the staff-access issue puts every
-/api/v1 route behind a login); production uses `linli outbox unreachable` meanwhile.
-"""
+"""/api/v1/outbox: the staff call list as JSON (staff only)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from bot.auth import require_staff
 from bot.services import Services
 from store import call_list
 
-router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
+router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"], dependencies=[Depends(require_staff)])
 
 
 class CallListItem(BaseModel):

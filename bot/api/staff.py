@@ -1,0 +1,69 @@
+"""/api/v1/me and /api/v1/staff: who is signed in, and the staff they may see."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from bot.api.paging import Page, PageRequest, page_request, paginate
+from bot.auth import Principal, require_staff
+from store import staff as staff_service
+from store.staff_models import StaffUser
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+Caller = Annotated[Principal, Depends(require_staff)]
+
+
+class StaffPublic(BaseModel):
+    """A staff member as the API shows them (never the password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    committee_id: int | None
+    disabled: bool
+
+
+def _public(staff: StaffUser) -> StaffPublic:
+    return StaffPublic(
+        id=staff.id or 0, username=staff.username, display_name=staff.display_name,
+        role=staff.role, committee_id=staff.committee_id, disabled=staff.disabled,
+    )  # fmt: skip
+
+
+@router.get("/me", response_model=StaffPublic)
+def me(caller: Caller) -> StaffPublic:
+    """The signed-in staff member."""
+    return _public(caller.staff)
+
+
+@router.get("/staff", response_model=Page)
+def list_staff(
+    request: Request,
+    caller: Caller,
+    paging: Annotated[PageRequest, Depends(page_request)],
+    role: str | None = None,
+) -> Page:
+    """Staff of the committees the caller may see."""
+    query = staff_service.visible(caller.scope)
+    if role:
+        query = query.where(StaffUser.role == role)
+    sortable = {"username": StaffUser.username, "id": StaffUser.id, "role": StaffUser.role}
+    with Session(request.app.state.services.database) as session:
+        rows, total = paginate(session, query, paging, sortable=sortable, default=StaffUser.id)
+        items = [_public(staff) for staff in rows]
+    return Page(items=items, page=paging.page, per_page=paging.per_page, total=total)
+
+
+@router.get("/staff/{staff_id}", response_model=StaffPublic)
+def get_staff(request: Request, caller: Caller, staff_id: int) -> StaffPublic:
+    """One staff member; 404 when they belong to a committee the caller may not see."""
+    with Session(request.app.state.services.database) as session:
+        staff = staff_service.get_visible(session, caller.scope, staff_id)
+        if staff is None:
+            raise HTTPException(404, detail=[{"field": "staff_id", "reason": "not found"}])
+        return _public(staff)

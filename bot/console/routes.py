@@ -1,0 +1,287 @@
+"""/console: the staff pages. Sign-in is public; everything else needs a staff session."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, select
+
+from bot.auth import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    Principal,
+    check_csrf,
+    csrf_token,
+    require_admin,
+    require_staff,
+)
+from bot.services import Services
+from config.settings import Env
+from store import audit, staff, staff_sessions
+from store.db import unit_of_work
+from store.staff_models import ROLES, Committee, StaffUser, SubDistrict
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+LOGIN_COOKIE = "linli_login"
+
+public = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(
+    prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
+)
+Staff = Annotated[Principal, Depends(require_staff)]
+Admin = Annotated[Principal, Depends(require_admin)]
+Csrf = Annotated[str | None, Form(alias=CSRF_FIELD)]
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
+    services = _services(request)
+    values = {
+        "t": services.content.console,
+        "me": who.staff if who else None,
+        "admin": bool(who and who.scope.admin),
+        "csrf": csrf_token(services, who.session_secret) if who and who.session_secret else "",
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, values)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
+def _cookie(response: Response, request: Request, name: str, value: str) -> None:
+    secure = _services(request).settings.env is Env.production
+    response.set_cookie(name, value, httponly=True, secure=secure, samesite="lax", path="/")
+
+
+def _login_token(request: Request, nonce: str) -> str:
+    key = _services(request).settings.secret_key.encode("utf-8")
+    return hmac.new(key, nonce.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# -- public ------------------------------------------------------------------------------------
+
+
+@public.get("/static/console.css")
+def stylesheet() -> FileResponse:
+    """The console's only style sheet, served by the app (no CDN)."""
+    return FileResponse(HERE / "static" / "console.css", media_type="text/css")
+
+
+@public.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, failed: bool = False) -> HTMLResponse:
+    """The sign-in form; a pre-session cookie backs its CSRF token."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    t = _services(request).content.console
+    response = _page(request, "login.html", None, csrf=_login_token(request, nonce),
+                     problem=t.sign_in_failed if failed else None)  # fmt: skip
+    _cookie(response, request, LOGIN_COOKIE, nonce)
+    return response
+
+
+@public.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    token: Csrf = None,
+) -> RedirectResponse:
+    """Check the credentials; on success start a session and go home."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not token or not hmac.compare_digest(_login_token(request, nonce), token):
+        raise HTTPException(403, detail=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
+    services = _services(request)
+    now = services.clock()
+    with unit_of_work(services.database) as session:
+        found = staff.authenticate(session, username, password, now)
+        secret = staff_sessions.open_session(session, found, now) if found else None
+    if secret is None:
+        return RedirectResponse("/console/login?failed=1", status_code=303)
+    response = RedirectResponse("/console", status_code=303)
+    _cookie(response, request, SESSION_COOKIE, secret)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+# -- signed in ---------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, who: Staff) -> HTMLResponse:
+    """The home page."""
+    t = _services(request).content.console
+    return _page(request, "home.html", who, welcome=t.welcome.format(name=who.staff.display_name),
+                 role_name=t[f"role_{who.staff.role}"])  # fmt: skip
+
+
+@router.post("/logout")
+def logout(request: Request, who: Staff, token: Csrf = None) -> RedirectResponse:
+    """End the session."""
+    check_csrf(request, who, token)
+    services = _services(request)
+    with unit_of_work(services.database) as session:
+        staff_sessions.close_session(session, who.session_secret or "", services.clock())
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, who: Staff) -> HTMLResponse:
+    """My account: change password."""
+    return _page(request, "account.html", who)
+
+
+@router.post("/account", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    who: Staff,
+    current_password: Annotated[str, Form()],
+    new_password: Annotated[str, Form()],
+    token: Csrf = None,
+) -> HTMLResponse:
+    """Change the signed-in staff member's password."""
+    check_csrf(request, who, token)
+    services = _services(request)
+    t = services.content.console
+    try:
+        with unit_of_work(services.database) as session:
+            me = session.get(StaffUser, who.staff.id)
+            assert me is not None
+            staff.change_password(session, me, current=current_password, new=new_password,
+                                  now=services.clock())  # fmt: skip
+    except staff.StaffError as refused:
+        problem = t.refused.format(field=refused.field, reason=refused.reason)
+        return _page(request, "account.html", who, problem=problem)
+    return _page(request, "account.html", who, notice=t.password_changed)
+
+
+@router.get("/staff", response_class=HTMLResponse)
+def staff_page(request: Request, who: Admin, added: bool = False) -> HTMLResponse:
+    """Staff of the admin's sub-district, and a form to add one."""
+    notice = _services(request).content.console.staff_added if added else None
+    return _staff_page(request, who, notice=notice)
+
+
+def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLResponse:
+    services = _services(request)
+    t = services.content.console
+    with Session(services.database) as session:
+        people = session.exec(staff.visible(who.scope).order_by("id")).all()
+        committees = {
+            c.id: c.name
+            for c in session.exec(
+                select(Committee).where(Committee.id.in_(who.scope.committee_ids))
+            )
+        }
+    roles = {role: t[f"role_{role}"] for role in ROLES}
+    return _page(request, "staff.html", who, people=people, committees=committees, roles=roles,
+                 **context)  # fmt: skip
+
+
+@router.post("/staff", response_class=HTMLResponse, response_model=None)
+def add_staff(
+    request: Request,
+    who: Admin,
+    username: Annotated[str, Form()],
+    display_name: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    committee_id: Annotated[str, Form()] = "",
+    token: Csrf = None,
+) -> HTMLResponse | RedirectResponse:
+    """Add a staff member to one of the admin's committees."""
+    check_csrf(request, who, token)
+    services = _services(request)
+    t = services.content.console
+    try:
+        with unit_of_work(services.database) as session:
+            home = None
+            if committee_id:
+                home = session.get(Committee, int(committee_id)) if committee_id.isdigit() else None
+                if home is None or not who.scope.allows(home.id):
+                    raise staff.StaffError("committee", "not found")
+            staff.create(
+                session, actor=audit.Actor.of(who.staff), username=username,
+                display_name=display_name, password=password, role=role,
+                district=session.get(SubDistrict, who.scope.sub_district_id),  # type: ignore[arg-type]
+                committee_of=home, now=services.clock(),
+            )  # fmt: skip
+    except staff.StaffError as refused:
+        problem = t.refused.format(field=refused.field, reason=refused.reason)
+        return _staff_page(request, who, problem=problem)
+    return RedirectResponse("/console/staff?added=1", status_code=303)
+
+
+@router.post("/staff/{staff_id}/{change}")
+def set_disabled(
+    request: Request, who: Admin, staff_id: int, change: str, token: Csrf = None
+) -> RedirectResponse:
+    """Disable or re-enable a staff member the admin may see (404 otherwise)."""
+    check_csrf(request, who, token)
+    if change not in ("disable", "enable"):
+        raise HTTPException(404, detail=[{"field": "change", "reason": "disable or enable"}])
+    services = _services(request)
+    with unit_of_work(services.database) as session:
+        person = staff.get_visible(session, who.scope, staff_id)
+        if person is None or person.id == who.staff.id:
+            raise HTTPException(404, detail=[{"field": "staff_id", "reason": "not found"}])
+        staff.set_disabled(session, person, disabled=change == "disable",
+                           actor=audit.Actor.of(who.staff), now=services.clock())  # fmt: skip
+    return RedirectResponse("/console/staff", status_code=303)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request, who: Admin, actor: str | None = None, action: str | None = None
+) -> HTMLResponse:
+    """Search the audit log."""
+    services = _services(request)
+    with Session(services.database) as session:
+        entries = audit.search(session, scope=who.scope, actor=actor or None,
+                               action=action or None, limit=500)  # fmt: skip
+    return _page(request, "audit.html", who, entries=entries, local=_local(services),
+                 filters={"actor": actor, "action": action})  # fmt: skip
+
+
+@router.get("/audit.csv")
+def audit_export(
+    request: Request, who: Admin, actor: str | None = None, action: str | None = None
+) -> Response:
+    """The audit log (filtered) as a CSV file for spreadsheets."""
+    services = _services(request)
+    t = services.content.console
+    with Session(services.database) as session:
+        entries = audit.search(session, scope=who.scope, actor=actor or None,
+                               action=action or None, limit=100_000)  # fmt: skip
+    local = _local(services)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([t.when, t.who, t.action, t.object, "before", "after"])
+    for e in entries:
+        writer.writerow([local(e.at), e.actor, e.action, f"{e.object_type} {e.object_id or ''}",
+                         e.before or "", e.after or ""])  # fmt: skip
+    body = "\ufeff" + out.getvalue()  # a BOM so Excel reads the Chinese correctly
+    headers = {"Content-Disposition": 'attachment; filename="audit.csv"'}
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _local(services: Services) -> Any:
+    tz = services.settings.tz
+    return lambda when: when.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,129 @@
+"""The console as a staff member uses it: sign in, change password, add a colleague, read the
+audit log; forms need their CSRF token; secrets never reach the logs or the database file."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from starlette.testclient import TestClient
+
+from bot.main import create_app
+from store import staff_sessions
+from store.db import make_engine, unit_of_work
+from store.migrate import upgrade
+from tests.chat import settings_for
+from tests.staff_helpers import NOW, PASSWORD, create_staff
+
+NEW_PASSWORD = "a brand new passphrase"
+COLLEAGUE_PASSWORD = "colleague passphrase 1"
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the form carries a CSRF token"
+    return found.group(1)
+
+
+def _sign_in(client: TestClient, username: str, password: str) -> str:
+    form = client.get("/console/login")
+    answer = client.post("/console/login", data={
+        "username": username, "password": password, "csrf_token": _csrf(form.text)},
+        follow_redirects=False)  # fmt: skip
+    return answer.headers.get("location", "")
+
+
+def test_an_admin_signs_in_adds_a_colleague_and_sees_it_in_the_audit_log(
+    database: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_staff(database, "admin", role="subdistrict_admin", committee=None)
+    create_staff(database, "clerk", committee="东风社区居委会")
+    client = TestClient(create_app(settings_for(database), database=database))
+    with caplog.at_level(logging.DEBUG):
+        assert _sign_in(client, "admin", "wrong password") == "/console/login?failed=1"
+        assert _sign_in(client, "admin", PASSWORD) == "/console"
+        home = client.get("/console")
+        assert "admin，您好" in home.text and "街道管理员" in home.text
+        staff_page = client.get("/console/staff")
+        committee_id = re.search(r'<option value="(\d+)">东风社区居委会', staff_page.text)
+        assert committee_id
+        added = client.post("/console/staff", data={
+            "username": "grid7", "display_name": "李网格", "role": "grid_worker",
+            "committee_id": committee_id.group(1), "password": COLLEAGUE_PASSWORD,
+            "csrf_token": _csrf(staff_page.text)})  # fmt: skip
+        assert "已添加工作人员" in added.text and "李网格" in added.text
+        audit = client.get("/console/audit?action=staff.create")
+        assert audit.text.count("staff.create") >= 3  # admin, clerk and grid7
+        exported = client.get("/console/audit.csv?actor=admin")
+        assert exported.headers["content-type"].startswith("text/csv")
+        assert "grid7" in exported.text and "clerk" not in exported.text.split("\n", 1)[1]
+    other = TestClient(create_app(settings_for(database), database=database))
+    assert _sign_in(other, "grid7", COLLEAGUE_PASSWORD) == "/console"
+    assert other.get("/console/staff", follow_redirects=False).status_code == 403
+    for secret in (PASSWORD, COLLEAGUE_PASSWORD):
+        assert secret not in caplog.text
+
+
+def test_a_form_without_its_csrf_token_is_refused(database: Engine) -> None:
+    create_staff(database, "clerk")
+    client = TestClient(create_app(settings_for(database), database=database))
+    assert _sign_in(client, "clerk", PASSWORD) == "/console"
+    refused = client.post("/console/account", data={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD})  # fmt: skip
+    assert refused.status_code == 403
+    assert refused.json()["detail"][0]["field"] == "csrf_token"
+    login_without = client.post("/console/login", data={"username": "clerk", "password": PASSWORD})
+    assert login_without.status_code == 403
+
+
+def test_changing_the_password_and_signing_out(database: Engine) -> None:
+    create_staff(database, "clerk")
+    client = TestClient(create_app(settings_for(database), database=database))
+    _sign_in(client, "clerk", PASSWORD)
+    page = client.get("/console/account")
+    weak = client.post("/console/account", data={"current_password": PASSWORD,
+                       "new_password": "short", "csrf_token": _csrf(page.text)})  # fmt: skip
+    assert "没有保存：new_password at least 10 characters" in weak.text
+    done = client.post("/console/account", data={"current_password": PASSWORD,
+                       "new_password": NEW_PASSWORD, "csrf_token": _csrf(page.text)})  # fmt: skip
+    assert "密码已修改" in done.text
+    out = client.post("/console/logout", data={"csrf_token": _csrf(page.text)},
+                      follow_redirects=False)  # fmt: skip
+    assert out.headers["location"] == "/console/login"
+    assert client.get("/console", follow_redirects=False).status_code == 303
+    fresh = TestClient(create_app(settings_for(database), database=database))
+    assert _sign_in(fresh, "clerk", PASSWORD) == "/console/login?failed=1"
+    assert _sign_in(fresh, "clerk", NEW_PASSWORD) == "/console"
+
+
+def test_the_session_cookie_is_httponly_and_secure_in_production(database: Engine) -> None:
+    create_staff(database, "clerk")
+    settings = settings_for(database, env="production", wechat_token="a-real-token",
+                            wechat_app_secret="a-real-secret", secret_key="a-real-key-1",
+                            data_key="a-real-key-2")  # fmt: skip
+    client = TestClient(create_app(settings, database=database), base_url="https://linli.test")
+    form = client.get("/console/login")
+    answer = client.post("/console/login", data={"username": "clerk", "password": PASSWORD,
+                         "csrf_token": _csrf(form.text)}, follow_redirects=False)  # fmt: skip
+    cookie = answer.headers["set-cookie"]
+    assert "linli_session=" in cookie
+    assert all(flag in cookie.lower() for flag in ("httponly", "secure", "samesite=lax"))
+
+
+def test_no_password_or_token_is_stored_in_plaintext(tmp_path: Path) -> None:
+    database = make_engine(f"sqlite:///{tmp_path / 'grep.db'}")
+    upgrade(database)
+    create_staff(database, "clerk")
+    client = TestClient(create_app(settings_for(database), database=database))
+    _sign_in(client, "clerk", PASSWORD)
+    session_secret = client.cookies.get("linli_session") or ""
+    with unit_of_work(database) as session:
+        token = staff_sessions.issue_token(session, create_staff(database, "robot"), "x", NOW)
+    database.dispose()
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("grep.db*"))
+    assert session_secret and token
+    for secret in (PASSWORD, session_secret, token):
+        assert secret.encode() not in stored
