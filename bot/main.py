@@ -17,6 +17,7 @@ from bot import logs, webhook
 from bot.api import outbox as outbox_api
 from bot.api import staff as staff_api
 from bot.auth import NotSignedIn
+from bot.console import places as console_places
 from bot.console import routes as console
 from bot.services import build_services
 from bot.wechat.gate import Refused
@@ -51,6 +52,7 @@ def create_app(
     app.include_router(staff_api.router)
     app.include_router(console.public)
     app.include_router(console.router)
+    app.include_router(console_places.router)
     if settings.simulator_enabled:
         from bot.simulator import routes as simulator
 

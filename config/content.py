@@ -262,6 +262,23 @@ CONSOLE_KEYS = frozenset(
         "export_csv",
         "no_entries",
         "refused",
+        "nav_places",
+        "places_title",
+        "place_name",
+        "place_kind",
+        "kind_building",
+        "kind_public",
+        "grid_area",
+        "coordinates",
+        "latitude",
+        "longitude",
+        "add_place",
+        "place_saved",
+        "import_places",
+        "import_help",
+        "csv_file",
+        "import_done",
+        "import_problem",
     )
 )
 

@@ -43,12 +43,13 @@ Admin = Annotated[Principal, Depends(require_admin)]
 Csrf = Annotated[str | None, Form(alias=CSRF_FIELD)]
 
 
-def _services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     return request.app.state.services
 
 
-def _page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
-    services = _services(request)
+def page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
+    """Render a console page with the wording, the caller and their form token."""
+    services = services_of(request)
     values = {
         "t": services.content.console,
         "me": who.staff if who else None,
@@ -66,12 +67,12 @@ def _page(request: Request, name: str, who: Principal | None, **context: Any) ->
 
 
 def _cookie(response: Response, request: Request, name: str, value: str) -> None:
-    secure = _services(request).settings.env is Env.production
+    secure = services_of(request).settings.env is Env.production
     response.set_cookie(name, value, httponly=True, secure=secure, samesite="lax", path="/")
 
 
 def _login_token(request: Request, nonce: str) -> str:
-    key = _services(request).settings.secret_key.encode("utf-8")
+    key = services_of(request).settings.secret_key.encode("utf-8")
     return hmac.new(key, nonce.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -88,8 +89,8 @@ def stylesheet() -> FileResponse:
 def login_page(request: Request, failed: bool = False) -> HTMLResponse:
     """The sign-in form; a pre-session cookie backs its CSRF token."""
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-    t = _services(request).content.console
-    response = _page(request, "login.html", None, csrf=_login_token(request, nonce),
+    t = services_of(request).content.console
+    response = page(request, "login.html", None, csrf=_login_token(request, nonce),
                      problem=t.sign_in_failed if failed else None)  # fmt: skip
     _cookie(response, request, LOGIN_COOKIE, nonce)
     return response
@@ -106,7 +107,7 @@ def login(
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not token or not hmac.compare_digest(_login_token(request, nonce), token):
         raise HTTPException(403, detail=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
-    services = _services(request)
+    services = services_of(request)
     now = services.clock()
     with unit_of_work(services.database) as session:
         found = staff.authenticate(session, username, password, now)
@@ -125,8 +126,8 @@ def login(
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, who: Staff) -> HTMLResponse:
     """The home page."""
-    t = _services(request).content.console
-    return _page(request, "home.html", who, welcome=t.welcome.format(name=who.staff.display_name),
+    t = services_of(request).content.console
+    return page(request, "home.html", who, welcome=t.welcome.format(name=who.staff.display_name),
                  role_name=t[f"role_{who.staff.role}"])  # fmt: skip
 
 
@@ -134,7 +135,7 @@ def home(request: Request, who: Staff) -> HTMLResponse:
 def logout(request: Request, who: Staff, token: Csrf = None) -> RedirectResponse:
     """End the session."""
     check_csrf(request, who, token)
-    services = _services(request)
+    services = services_of(request)
     with unit_of_work(services.database) as session:
         staff_sessions.close_session(session, who.session_secret or "", services.clock())
     response = RedirectResponse("/console/login", status_code=303)
@@ -145,7 +146,7 @@ def logout(request: Request, who: Staff, token: Csrf = None) -> RedirectResponse
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, who: Staff) -> HTMLResponse:
     """My account: change password."""
-    return _page(request, "account.html", who)
+    return page(request, "account.html", who)
 
 
 @router.post("/account", response_class=HTMLResponse)
@@ -158,7 +159,7 @@ def change_password(
 ) -> HTMLResponse:
     """Change the signed-in staff member's password."""
     check_csrf(request, who, token)
-    services = _services(request)
+    services = services_of(request)
     t = services.content.console
     try:
         with unit_of_work(services.database) as session:
@@ -168,19 +169,19 @@ def change_password(
                                   now=services.clock())  # fmt: skip
     except staff.StaffError as refused:
         problem = t.refused.format(field=refused.field, reason=refused.reason)
-        return _page(request, "account.html", who, problem=problem)
-    return _page(request, "account.html", who, notice=t.password_changed)
+        return page(request, "account.html", who, problem=problem)
+    return page(request, "account.html", who, notice=t.password_changed)
 
 
 @router.get("/staff", response_class=HTMLResponse)
 def staff_page(request: Request, who: Admin, added: bool = False) -> HTMLResponse:
     """Staff of the admin's sub-district, and a form to add one."""
-    notice = _services(request).content.console.staff_added if added else None
+    notice = services_of(request).content.console.staff_added if added else None
     return _staff_page(request, who, notice=notice)
 
 
 def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLResponse:
-    services = _services(request)
+    services = services_of(request)
     t = services.content.console
     with Session(services.database) as session:
         people = session.exec(staff.visible(who.scope).order_by("id")).all()
@@ -191,7 +192,7 @@ def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLRespons
             )
         }
     roles = {role: t[f"role_{role}"] for role in ROLES}
-    return _page(request, "staff.html", who, people=people, committees=committees, roles=roles,
+    return page(request, "staff.html", who, people=people, committees=committees, roles=roles,
                  **context)  # fmt: skip
 
 
@@ -208,7 +209,7 @@ def add_staff(
 ) -> HTMLResponse | RedirectResponse:
     """Add a staff member to one of the admin's committees."""
     check_csrf(request, who, token)
-    services = _services(request)
+    services = services_of(request)
     t = services.content.console
     try:
         with unit_of_work(services.database) as session:
@@ -237,7 +238,7 @@ def set_disabled(
     check_csrf(request, who, token)
     if change not in ("disable", "enable"):
         raise HTTPException(404, detail=[{"field": "change", "reason": "disable or enable"}])
-    services = _services(request)
+    services = services_of(request)
     with unit_of_work(services.database) as session:
         person = staff.get_visible(session, who.scope, staff_id)
         if person is None or person.id == who.staff.id:
@@ -252,11 +253,11 @@ def audit_page(
     request: Request, who: Admin, actor: str | None = None, action: str | None = None
 ) -> HTMLResponse:
     """Search the audit log."""
-    services = _services(request)
+    services = services_of(request)
     with Session(services.database) as session:
         entries = audit.search(session, scope=who.scope, actor=actor or None,
                                action=action or None, limit=500)  # fmt: skip
-    return _page(request, "audit.html", who, entries=entries, local=_local(services),
+    return page(request, "audit.html", who, entries=entries, local=_local(services),
                  filters={"actor": actor, "action": action})  # fmt: skip
 
 
@@ -265,7 +266,7 @@ def audit_export(
     request: Request, who: Admin, actor: str | None = None, action: str | None = None
 ) -> Response:
     """The audit log (filtered) as a CSV file for spreadsheets."""
-    services = _services(request)
+    services = services_of(request)
     t = services.content.console
     with Session(services.database) as session:
         entries = audit.search(session, scope=who.scope, actor=actor or None,

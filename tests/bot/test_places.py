@@ -1,0 +1,103 @@
+"""An admin manages a committee's buildings and public places: by hand and from a CSV sheet."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from bot.main import create_app
+from store import audit, places
+from store.db import unit_of_work
+from store.scope import Scope
+from store.staff_models import AuditEntry, Place
+from tests.chat import settings_for
+from tests.staff_helpers import NOW, PASSWORD, create_staff
+
+SHEET = """名称,类型,网格,纬度,经度
+3栋,楼栋,第一网格,23.129600,113.265100
+小区门口,公共场所,,23.129100,113.264400
+5栋,楼栋,第二网格,,
+,楼栋,,,
+6栋,宿舍,,,
+7栋,楼栋,,北纬,113.2
+"""
+
+
+def _signed_in_admin(database: Engine) -> tuple[TestClient, int]:
+    create_staff(database, "admin", role="subdistrict_admin", committee=None)
+    clerk = create_staff(database, "clerk", committee="东风社区居委会")
+    client = TestClient(create_app(settings_for(database), database=database))
+    form = client.get("/console/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    client.post("/console/login", data={"username": "admin", "password": PASSWORD,
+                                        "csrf_token": token.group(1)})  # fmt: skip
+    assert clerk.committee_id is not None
+    return client, clerk.committee_id
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def test_an_admin_imports_a_sheet_and_sees_which_rows_were_refused(database: Engine) -> None:
+    client, committee_id = _signed_in_admin(database)
+    page = client.get(f"/console/places?committee_id={committee_id}")
+    answer = client.post(
+        "/console/places/import",
+        data={"committee_id": str(committee_id), "csrf_token": _csrf(page.text)},
+        files={"file": ("places.csv", SHEET.encode("utf-8-sig"), "text/csv")},
+    )
+    assert "导入完成：新增3个，更新0个" in answer.text
+    assert "第5行没有导入：name" in answer.text
+    assert "第6行没有导入：kind" in answer.text
+    assert "第7行没有导入：lat/lng must be numbers" in answer.text
+    assert "3栋" in answer.text and "公共场所" in answer.text and "第二网格" in answer.text
+    again = client.post(
+        "/console/places/import",
+        data={"committee_id": str(committee_id), "csrf_token": _csrf(page.text)},
+        files={"file": ("places.csv", "名称,网格\n3栋,新网格\n".encode(), "text/csv")},
+    )
+    assert "新增0个，更新1个" in again.text and "新网格" in again.text
+    with Session(database) as session:
+        actions = [e.action for e in session.exec(select(AuditEntry).where(
+            AuditEntry.object_type == "place"))]  # fmt: skip
+    assert sorted(actions) == ["place.create"] * 3 + ["place.update"]
+
+
+def test_an_admin_adds_one_place_by_hand(database: Engine) -> None:
+    client, committee_id = _signed_in_admin(database)
+    page = client.get(f"/console/places?committee_id={committee_id}")
+    bad = client.post("/console/places", data={
+        "committee_id": str(committee_id), "name": "停车场", "kind": "public",
+        "lat": "23.1", "lng": "", "csrf_token": _csrf(page.text)})  # fmt: skip
+    assert "没有保存：lat" in bad.text
+    good = client.post("/console/places", data={
+        "committee_id": str(committee_id), "name": "停车场", "kind": "public",
+        "csrf_token": _csrf(page.text)})  # fmt: skip
+    assert "已保存" in good.text and "停车场" in good.text
+
+
+def test_places_of_another_committee_are_out_of_reach(database: Engine) -> None:
+    clerk = create_staff(database, "east", committee="东风社区居委会")
+    west = create_staff(database, "west", committee="西湖社区居委会")
+    assert clerk.committee_id and west.committee_id
+    scope = Scope(clerk.id or 0, clerk.sub_district_id, frozenset({clerk.committee_id}), False)
+    with unit_of_work(database) as session:
+        places.save(session, scope, actor=audit.CLI, committee_id=clerk.committee_id,
+                    kind="楼栋", name="1栋", now=NOW)  # fmt: skip
+        try:
+            places.save(session, scope, actor=audit.CLI, committee_id=west.committee_id,
+                        kind="楼栋", name="9栋", now=NOW)  # fmt: skip
+        except places.PlaceError as refused:
+            assert refused.field == "committee_id"
+        else:
+            raise AssertionError("a place was added to another committee")
+    with Session(database) as session:
+        assert [p.name for p in places.listed(session, scope)] == ["1栋"]
+        assert session.exec(select(Place)).all()[0].committee_id == clerk.committee_id
