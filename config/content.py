@@ -279,6 +279,14 @@ CONSOLE_KEYS = frozenset(
         "csv_file",
         "import_done",
         "import_problem",
+        "api_tokens",
+        "api_tokens_help",
+        "token_shown_once",
+        "token_name",
+        "token_last_used",
+        "token_revoked",
+        "revoke",
+        "new_token",
     )
 )
 

@@ -83,6 +83,18 @@ def staff_for_token(session: Session, raw: str, now: datetime) -> StaffUser | No
     return staff
 
 
+def tokens_of(session: Session, staff: StaffUser) -> list[ApiToken]:
+    """A staff member's API tokens, newest first."""
+    query = select(ApiToken).where(ApiToken.staff_id == staff.id).order_by(ApiToken.id.desc())
+    return list(session.exec(query))
+
+
+def token_of(session: Session, staff: StaffUser, token_id: int) -> ApiToken | None:
+    """One of a staff member's own API tokens."""
+    query = select(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.id == token_id)
+    return session.exec(query).first()
+
+
 def revoke_token(session: Session, token: ApiToken, *, actor: audit.Actor, now: datetime) -> None:
     """Revoke an API token for good."""
     before = audit.snapshot(token)

@@ -43,6 +43,14 @@ Admin = Annotated[Principal, Depends(require_admin)]
 Csrf = Annotated[str | None, Form(alias=CSRF_FIELD)]
 
 
+def account_page(request: Request, who: Principal, **context: Any) -> HTMLResponse:
+    """My account, with my API tokens."""
+    services = services_of(request)
+    with Session(services.database) as session:
+        tokens = staff_sessions.tokens_of(session, who.staff)
+    return page(request, "account.html", who, tokens=tokens, local=_local(services), **context)
+
+
 def services_of(request: Request) -> Services:
     return request.app.state.services
 
@@ -143,12 +151,6 @@ def logout(request: Request, who: Staff, token: Csrf = None) -> RedirectResponse
     return response
 
 
-@router.get("/account", response_class=HTMLResponse)
-def account(request: Request, who: Staff) -> HTMLResponse:
-    """My account: change password."""
-    return page(request, "account.html", who)
-
-
 @router.post("/account", response_class=HTMLResponse)
 def change_password(
     request: Request,
@@ -169,8 +171,8 @@ def change_password(
                                   now=services.clock())  # fmt: skip
     except staff.StaffError as refused:
         problem = t.refused.format(field=refused.field, reason=refused.reason)
-        return page(request, "account.html", who, problem=problem)
-    return page(request, "account.html", who, notice=t.password_changed)
+        return account_page(request, who, problem=problem)
+    return account_page(request, who, notice=t.password_changed)
 
 
 @router.get("/staff", response_class=HTMLResponse)
@@ -285,4 +287,4 @@ def audit_export(
 
 def _local(services: Services) -> Any:
     tz = services.settings.tz
-    return lambda when: when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return lambda when: when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else "—"

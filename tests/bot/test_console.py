@@ -127,3 +127,25 @@ def test_no_password_or_token_is_stored_in_plaintext(tmp_path: Path) -> None:
     assert session_secret and token
     for secret in (PASSWORD, session_secret, token):
         assert secret.encode() not in stored
+
+
+def test_a_clerk_issues_an_api_token_uses_it_and_revokes_it(database: Engine) -> None:
+    create_staff(database, "clerk")
+    client = TestClient(create_app(settings_for(database), database=database))
+    _sign_in(client, "clerk", PASSWORD)
+    page = client.get("/console/account")
+    issued = client.post("/console/account/tokens",
+                         data={"name": "导出脚本", "csrf_token": _csrf(page.text)})  # fmt: skip
+    secret = re.search(r"<code>(lnl_[^<]+)</code>", issued.text)
+    assert secret and "只显示这一次" in issued.text
+    api = TestClient(create_app(settings_for(database), database=database))
+    bearer = {"Authorization": f"Bearer {secret.group(1)}"}
+    assert api.get("/api/v1/me", headers=bearer).json()["username"] == "clerk"
+    again = client.get("/console/account")
+    assert secret.group(1) not in again.text  # shown once only
+    token_id = re.search(r"/console/account/tokens/(\d+)/revoke", again.text)
+    assert token_id
+    client.post(f"/console/account/tokens/{token_id.group(1)}/revoke",
+                data={"csrf_token": _csrf(again.text)})  # fmt: skip
+    assert api.get("/api/v1/me", headers=bearer).status_code == 401
+    assert "已作废" in client.get("/console/account").text

@@ -1,0 +1,50 @@
+"""My account's API tokens: issue one (shown once), see them, revoke them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from bot.auth import Principal, check_csrf, require_staff
+from bot.console.routes import Csrf, account_page, services_of
+from store import audit, staff_sessions
+from store.db import unit_of_work
+
+router = APIRouter(
+    prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
+)
+Staff = Annotated[Principal, Depends(require_staff)]
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, who: Staff) -> HTMLResponse:
+    """My account: change password, API tokens."""
+    return account_page(request, who)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def issue(
+    request: Request, who: Staff, name: Annotated[str, Form()], token: Csrf = None
+) -> HTMLResponse:
+    """Issue a personal API token; its secret is shown this once."""
+    check_csrf(request, who, token)
+    services = services_of(request)
+    with unit_of_work(services.database) as session:
+        secret = staff_sessions.issue_token(session, who.staff, name, services.clock())
+    return account_page(request, who, new_token=secret)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke(request: Request, who: Staff, token_id: int, token: Csrf = None) -> RedirectResponse:
+    """Revoke one of my API tokens (404 for anyone else's)."""
+    check_csrf(request, who, token)
+    services = services_of(request)
+    with unit_of_work(services.database) as session:
+        mine = staff_sessions.token_of(session, who.staff, token_id)
+        if mine is None:
+            raise HTTPException(404, detail=[{"field": "token_id", "reason": "not found"}])
+        staff_sessions.revoke_token(session, mine, actor=audit.Actor.of(who.staff),
+                                    now=services.clock())  # fmt: skip
+    return RedirectResponse("/console/account", status_code=303)
