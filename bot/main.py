@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine as Database
 
 from bot import logs, webhook
 from bot.api import outbox as outbox_api
+from bot.api import places as places_api
 from bot.api import staff as staff_api
 from bot.auth import NotSignedIn
 from bot.console import places as console_places
@@ -51,6 +52,7 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(outbox_api.router)
     app.include_router(staff_api.router)
+    app.include_router(places_api.router)
     app.include_router(console.public)
     app.include_router(console.router)
     app.include_router(console_places.router)

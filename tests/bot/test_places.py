@@ -101,3 +101,26 @@ def test_places_of_another_committee_are_out_of_reach(database: Engine) -> None:
     with Session(database) as session:
         assert [p.name for p in places.listed(session, scope)] == ["1栋"]
         assert session.exec(select(Place)).all()[0].committee_id == clerk.committee_id
+
+
+def test_the_places_api_reads_for_staff_and_writes_for_admins(database: Engine) -> None:
+    from tests.staff_helpers import token_for
+
+    client = TestClient(create_app(settings_for(database), database=database))
+    admin = create_staff(database, "admin", role="subdistrict_admin", committee=None)
+    clerk = create_staff(database, "clerk", committee="东风社区居委会")
+    body = {"committee_id": clerk.committee_id, "kind": "building", "name": "3栋",
+            "lat": 23.1296, "lng": 113.2651}  # fmt: skip
+    assert (
+        client.post("/api/v1/places", json=body, headers=token_for(database, clerk)).status_code
+        == 403
+    )
+    made = client.post("/api/v1/places", json=body, headers=token_for(database, admin))
+    assert made.status_code == 201 and made.json()["name"] == "3栋"
+    wrong = client.post("/api/v1/places", json={**body, "kind": "宿舍"},
+                        headers=token_for(database, admin))  # fmt: skip
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["field"] == "kind"
+    listed = client.get("/api/v1/places", headers=token_for(database, clerk)).json()
+    assert [p["name"] for p in listed["items"]] == ["3栋"]
+    far = create_staff(database, "far", committee="西湖社区居委会")
+    assert client.get("/api/v1/places", headers=token_for(database, far)).json()["total"] == 0
