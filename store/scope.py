@@ -28,6 +28,12 @@ class Scope:
         return query.where(column.in_(self.committee_ids))
 
 
+def committees(session: Session, scope: Scope) -> dict[int, str]:
+    """The scope's committees by id, with their names."""
+    query = select(Committee).where(Committee.id.in_(scope.committee_ids)).order_by(Committee.id)
+    return {c.id: c.name for c in session.exec(query) if c.id is not None}
+
+
 def of(session: Session, staff: StaffUser) -> Scope:
     """A staff member's scope: their committee, or every committee of their sub-district."""
     admin = staff.role == SUBDISTRICT_ADMIN

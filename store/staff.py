@@ -51,6 +51,31 @@ def get_visible(session: Session, scope: Scope, staff_id: int) -> StaffUser | No
     return session.exec(visible(scope).where(StaffUser.id == staff_id)).first()
 
 
+def create_in_scope(
+    session: Session,
+    scope: Scope,
+    *,
+    actor: audit.Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    committee_id: int | None,
+    now: datetime,
+) -> StaffUser:
+    """A new account in one of the scope's committees (or the scope's sub-district)."""
+    home = session.get(Committee, committee_id) if committee_id is not None else None
+    if committee_id is not None and (home is None or not scope.allows(home.id)):
+        raise StaffError("committee", "not found")
+    district = session.get(SubDistrict, scope.sub_district_id)
+    if district is None or not scope.admin:
+        raise StaffError("role", "only a sub-district admin adds staff")
+    return create(
+        session, actor=actor, username=username, display_name=display_name, password=password,
+        role=role, district=district, committee_of=home, now=now,
+    )  # fmt: skip
+
+
 def sub_district(session: Session, name: str) -> SubDistrict:
     """The sub-district with this name, created if new."""
     found = session.exec(select(SubDistrict).where(SubDistrict.name == name)).first()

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.auth import Principal, check_csrf, require_admin, require_staff
 from bot.console.routes import Csrf, page, services_of
 from store import audit, places
+from store import scope as scopes
 from store.db import unit_of_work
-from store.staff_models import Committee
 
 router = APIRouter(
     prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
@@ -27,14 +27,7 @@ def _places_page(
     services = services_of(request)
     t = services.content.console
     with Session(services.database) as session:
-        committees = {
-            c.id: c.name
-            for c in session.exec(
-                select(Committee)
-                .where(Committee.id.in_(who.scope.committee_ids))
-                .order_by(Committee.id)
-            )
-        }
+        committees = scopes.committees(session, who.scope)
         chosen = chosen if chosen in committees else next(iter(committees), None)
         listed = places.listed(session, who.scope, chosen) if chosen else []
     kinds = {"building": t.kind_building, "public": t.kind_public}

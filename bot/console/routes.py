@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.auth import (
     CSRF_FIELD,
@@ -27,8 +27,9 @@ from bot.auth import (
 from bot.services import Services
 from config.settings import Env
 from store import audit, staff, staff_sessions
+from store import scope as scopes
 from store.db import unit_of_work
-from store.staff_models import ROLES, Committee, StaffUser, SubDistrict
+from store.staff_models import ROLES, StaffUser
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -187,12 +188,7 @@ def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLRespons
     t = services.content.console
     with Session(services.database) as session:
         people = session.exec(staff.visible(who.scope).order_by("id")).all()
-        committees = {
-            c.id: c.name
-            for c in session.exec(
-                select(Committee).where(Committee.id.in_(who.scope.committee_ids))
-            )
-        }
+        committees = scopes.committees(session, who.scope)
     roles = {role: t[f"role_{role}"] for role in ROLES}
     return page(request, "staff.html", who, people=people, committees=committees, roles=roles,
                  **context)  # fmt: skip
@@ -214,17 +210,13 @@ def add_staff(
     services = services_of(request)
     t = services.content.console
     try:
+        if committee_id and not committee_id.isdigit():
+            raise staff.StaffError("committee", "not found")
         with unit_of_work(services.database) as session:
-            home = None
-            if committee_id:
-                home = session.get(Committee, int(committee_id)) if committee_id.isdigit() else None
-                if home is None or not who.scope.allows(home.id):
-                    raise staff.StaffError("committee", "not found")
-            staff.create(
-                session, actor=audit.Actor.of(who.staff), username=username,
+            staff.create_in_scope(
+                session, who.scope, actor=audit.Actor.of(who.staff), username=username,
                 display_name=display_name, password=password, role=role,
-                district=session.get(SubDistrict, who.scope.sub_district_id),  # type: ignore[arg-type]
-                committee_of=home, now=services.clock(),
+                committee_id=int(committee_id) if committee_id else None, now=services.clock(),
             )  # fmt: skip
     except staff.StaffError as refused:
         problem = t.refused.format(field=refused.field, reason=refused.reason)
