@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from bot.services import Services
@@ -56,7 +58,15 @@ def resolve(request: Request) -> Principal | None:
         return Principal(staff, scopes.of(session, staff), None if token else secret)
 
 
-def require_staff(request: Request) -> Principal:
+# Declared so the OpenAPI schema (and /docs' Authorize button) shows how to call the API; the
+# header itself is read in resolve(), which also accepts the console's session cookie.
+_bearer = HTTPBearer(auto_error=False, description="a personal API token (lnl_…) from 我的账号")
+
+
+def require_staff(
+    request: Request,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+) -> Principal:
     """A dependency for every protected route: the caller, or NotSignedIn."""
     principal = resolve(request)
     if principal is None:
@@ -65,9 +75,8 @@ def require_staff(request: Request) -> Principal:
     return principal
 
 
-def require_admin(request: Request) -> Principal:
+def require_admin(principal: Annotated[Principal, Depends(require_staff)]) -> Principal:
     """Like require_staff, for sub-district admins only (others get 403)."""
-    principal = require_staff(request)
     if not principal.scope.admin:
         raise HTTPException(403, detail=[{"field": "role", "reason": "admins only"}])
     return principal

@@ -22,11 +22,11 @@ def create(
         str, typer.Option(help="The committee (居委会), for committee roles; created if new.")
     ] = "",
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
             prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given."
         ),
-    ] = "",
+    ] = None,
 ) -> None:
     """Create a staff account; the action is written to the audit log."""
     from bot.cli import load_settings
@@ -40,7 +40,7 @@ def create(
             home = staff.committee(session, district, committee.strip()) if committee else None
             account = staff.create(
                 session, actor=audit.CLI, username=username, display_name=display_name,
-                password=password, role=role, district=district, committee_of=home,
+                password=password or "", role=role, district=district, committee_of=home,
                 now=datetime.now(UTC),
             )  # fmt: skip
             created = (account.id, account.username, account.role)

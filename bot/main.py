@@ -12,10 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import text
 from sqlalchemy.engine import Engine as Database
+from starlette.exceptions import HTTPException
 
-from bot import logs, webhook
+from bot import docs, logs, webhook
 from bot.api import outbox as outbox_api
 from bot.api import places as places_api
+from bot.api import problems as api_problems
 from bot.api import staff as staff_api
 from bot.auth import NotSignedIn
 from bot.console import places as console_places
@@ -43,7 +45,14 @@ def create_app(
     logs.install()
     services = build_services(settings, database, flows)
     demo = settings.env is Env.demo
-    app = FastAPI(title="Linli 邻里", version="0.1.0", lifespan=_demo_lifespan if demo else None)
+    app = FastAPI(
+        title="Linli 邻里",
+        version="0.1.0",
+        lifespan=_demo_lifespan if demo else None,
+        docs_url=None,  # bot.docs serves /docs from the app's own files
+        redoc_url=None,
+    )
+    docs.install(app)
     app.state.services = services
     if demo:
         from bot.demo import attach_sandbox
@@ -62,6 +71,8 @@ def create_app(
 
         app.include_router(simulator.router)
 
+    app.add_exception_handler(HTTPException, api_problems.answer)
+
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
         if request.url.path.startswith("/console"):
@@ -76,13 +87,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-                "reason": e["msg"],
-            }
-            for e in exc.errors()
-        ]
+        errors = [{"field": _field(e["loc"]), "reason": e["msg"]} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
@@ -99,6 +104,12 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+def _field(loc: tuple[object, ...]) -> str:
+    """The name of the field an error is about ('body' for a body that is not valid JSON)."""
+    names = [str(part) for part in loc[1:] if not isinstance(part, int)]
+    return ".".join(names) or str(loc[0])
 
 
 @asynccontextmanager

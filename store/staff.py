@@ -148,6 +148,8 @@ def create(
 
 def authenticate(session: Session, username: str, password: str, now: datetime) -> StaffUser | None:
     """The staff member for these credentials, or None; repeated failures lock the account."""
+    if "\x00" in username or "\x00" in password:  # no account has one; PostgreSQL refuses it
+        return None
     staff = session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first()
     if staff is None:
         passwords.verify(_dummy_hash(), password)  # same work either way: no username probing

@@ -20,6 +20,9 @@ from store.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+# Debian's chromium (CI installs it in .ci/run); LINLI_TEST_CHROMIUM names another one.
+CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
+BROWSER_TESTS_LEFT_OUT = pytest.StashKey[int]()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -29,18 +32,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out PostgreSQL-only tests when no PostgreSQL is configured (CI always has one)."""
-    if POSTGRES_URL:
-        return
-    kept = [item for item in items if "postgres_only" not in item.keywords]
-    dropped = [item for item in items if "postgres_only" in item.keywords]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    """Leave out PostgreSQL-only tests when no PostgreSQL is configured (CI always has one), and
+    browser tests when there is no chromium (CI installs it)."""
+    left_out = []
+    if not POSTGRES_URL:
+        left_out += [item for item in items if "postgres_only" in item.keywords]
+    if not CHROMIUM.exists():
+        browser = [item for item in items if "browser" in item.keywords]
+        config.stash[BROWSER_TESTS_LEFT_OUT] = len(browser)
+        left_out += browser
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        dropped = set(left_out)
+        items[:] = [item for item in items if item not in dropped]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly when PostgreSQL was not part of the run."""
+    """Say plainly when PostgreSQL or the browser tests were not part of the run."""
+    if terminalreporter.config.stash.get(BROWSER_TESTS_LEFT_OUT, 0):
+        terminalreporter.write_line(
+            f"NOTE: browser tests did not run: {CHROMIUM} missing "
+            "(apt-get install chromium fonts-noto-cjk).",
+            yellow=True,
+        )
     if not POSTGRES_URL:
         terminalreporter.write_line(
             "NOTE: database tests ran on SQLite only; set LINLI_TEST_DATABASE_URL (e.g. "

@@ -9,11 +9,15 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from bot.api.problems import problems
 from bot.auth import require_staff
 from bot.services import Services
 from store import call_list
 
-router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"], dependencies=[Depends(require_staff)])
+router = APIRouter(
+    prefix="/api/v1/outbox", tags=["outbox"], dependencies=[Depends(require_staff)],
+    responses=problems(401),
+)  # fmt: skip
 
 
 class CallListItem(BaseModel):

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from bot.api.paging import Page, PageRequest, page_request, paginate
+from bot.api.paging import (
+    MAX_ID,
+    NAME,
+    TEXT,
+    Id,
+    Page,
+    PageRequest,
+    one_of,
+    page_request,
+    paginate,
+)
+from bot.api.problems import problems
 from bot.auth import Principal, require_admin, require_staff
 from store import audit, places
 from store.db import unit_of_work
 from store.staff_models import Place
 
-router = APIRouter(prefix="/api/v1/places", tags=["places"], dependencies=[Depends(require_staff)])
+router = APIRouter(
+    prefix="/api/v1/places", tags=["places"], dependencies=[Depends(require_staff)],
+    responses=problems(401, 422),
+)  # fmt: skip
+KINDS = sorted(set(places.KINDS.values()))  # building, public
+SORTABLE = {"name": Place.name, "id": Place.id, "committee_id": Place.committee_id}
 Caller = Annotated[Principal, Depends(require_staff)]
 Admin = Annotated[Principal, Depends(require_admin)]
 
@@ -34,12 +50,22 @@ class PlacePublic(BaseModel):
 class PlaceIn(BaseModel):
     """A place to add (or update, when the name exists in that committee)."""
 
-    committee_id: int
-    kind: str = Field(description="building (楼栋) or public (公共场所)")
-    name: str = Field(min_length=1, max_length=100)
-    grid_area: str | None = Field(default=None, max_length=100)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lng: float | None = Field(default=None, ge=-180, le=180)
+    # The schema states the one rule across fields: latitude and longitude come together or not
+    # at all.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"lat": {"type": "number"}, "lng": {"type": "number"}},
+         "required": ["lat", "lng"]},
+        {"properties": {"lat": {"type": "null"}, "lng": {"type": "null"}}},
+    ]})  # fmt: skip
+
+    committee_id: Id
+    kind: Literal["building", "public", "楼栋", "公共场所"] = Field(
+        description="building (楼栋) or public (公共场所)"
+    )
+    name: str = Field(min_length=1, max_length=100, pattern=NAME)
+    grid_area: str | None = Field(default=None, max_length=100, pattern=TEXT)
+    lat: float | None = Field(default=None, ge=-90, le=90, strict=True)
+    lng: float | None = Field(default=None, ge=-180, le=180, strict=True)
 
 
 def _public(place: Place) -> PlacePublic:
@@ -53,9 +79,9 @@ def _public(place: Place) -> PlacePublic:
 def list_places(
     request: Request,
     caller: Caller,
-    paging: Annotated[PageRequest, Depends(page_request)],
-    committee_id: int | None = None,
-    kind: str | None = None,
+    paging: Annotated[PageRequest, Depends(page_request(*SORTABLE))],
+    committee_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    kind: Annotated[str | None, Query(pattern=one_of(KINDS))] = None,
 ) -> Page:
     """Places of the committees the caller may see."""
     query = places.visible(caller.scope)
@@ -63,14 +89,13 @@ def list_places(
         query = query.where(Place.committee_id == committee_id)
     if kind:
         query = query.where(Place.kind == kind)
-    sortable = {"name": Place.name, "id": Place.id, "committee_id": Place.committee_id}
     with Session(request.app.state.services.database) as session:
-        rows, total = paginate(session, query, paging, sortable=sortable, default=Place.id)
+        rows, total = paginate(session, query, paging, sortable=SORTABLE, default=Place.id)
         items = [_public(place) for place in rows]
     return Page(items=items, page=paging.page, per_page=paging.per_page, total=total)
 
 
-@router.post("", response_model=PlacePublic, status_code=201)
+@router.post("", response_model=PlacePublic, status_code=201, responses=problems(400, 403, 404))
 def save_place(request: Request, caller: Admin, body: PlaceIn) -> PlacePublic:
     """Add a place (admins), or update the one with the same name."""
     services = request.app.state.services

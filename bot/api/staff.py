@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from bot.api.paging import Page, PageRequest, page_request, paginate
+from bot.api.paging import MAX_ID, Page, PageRequest, one_of, page_request, paginate
+from bot.api.problems import problems
 from bot.auth import Principal, require_staff
 from store import staff as staff_service
-from store.staff_models import StaffUser
+from store.staff_models import ROLES, StaffUser
 
-router = APIRouter(prefix="/api/v1", tags=["staff"])
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=problems(401, 422))
+SORTABLE = {"username": StaffUser.username, "id": StaffUser.id, "role": StaffUser.role}
 Caller = Annotated[Principal, Depends(require_staff)]
 
 
@@ -45,22 +47,23 @@ def me(caller: Caller) -> StaffPublic:
 def list_staff(
     request: Request,
     caller: Caller,
-    paging: Annotated[PageRequest, Depends(page_request)],
-    role: str | None = None,
+    paging: Annotated[PageRequest, Depends(page_request(*SORTABLE))],
+    role: Annotated[str | None, Query(pattern=one_of(ROLES))] = None,
 ) -> Page:
     """Staff of the committees the caller may see."""
     query = staff_service.visible(caller.scope)
     if role:
         query = query.where(StaffUser.role == role)
-    sortable = {"username": StaffUser.username, "id": StaffUser.id, "role": StaffUser.role}
     with Session(request.app.state.services.database) as session:
-        rows, total = paginate(session, query, paging, sortable=sortable, default=StaffUser.id)
+        rows, total = paginate(session, query, paging, sortable=SORTABLE, default=StaffUser.id)
         items = [_public(staff) for staff in rows]
     return Page(items=items, page=paging.page, per_page=paging.per_page, total=total)
 
 
-@router.get("/staff/{staff_id}", response_model=StaffPublic)
-def get_staff(request: Request, caller: Caller, staff_id: int) -> StaffPublic:
+@router.get("/staff/{staff_id}", response_model=StaffPublic, responses=problems(404))
+def get_staff(
+    request: Request, caller: Caller, staff_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> StaffPublic:
     """One staff member; 404 when they belong to a committee the caller may not see."""
     with Session(request.app.state.services.database) as session:
         staff = staff_service.get_visible(session, caller.scope, staff_id)
