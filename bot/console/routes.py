@@ -29,11 +29,18 @@ from config.settings import Env
 from store import audit, staff, staff_sessions
 from store import scope as scopes
 from store.db import unit_of_work
-from store.staff_models import ROLES, StaffUser
+from store.staff_models import (
+    COMMITTEE_STAFF,
+    GRID_WORKER,
+    ROLES,
+    SUBDISTRICT_ADMIN,
+    StaffUser,
+)
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 LOGIN_COOKIE = "linli_login"
+_ROLE_ORDER = [COMMITTEE_STAFF, GRID_WORKER, SUBDISTRICT_ADMIN]
 
 public = APIRouter(prefix="/console", include_in_schema=False)
 router = APIRouter(
@@ -189,7 +196,8 @@ def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLRespons
     with Session(services.database) as session:
         people = session.exec(staff.visible(who.scope).order_by("id")).all()
         committees = scopes.committees(session, who.scope)
-    roles = {role: t[f"role_{role}"] for role in ROLES}
+    # Most accounts are committee staff: offer that first, the admin role last.
+    roles = {role: t[f"role_{role}"] for role in sorted(ROLES, key=_ROLE_ORDER.index)}
     return page(request, "staff.html", who, people=people, committees=committees, roles=roles,
                  **context)  # fmt: skip
 

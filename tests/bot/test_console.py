@@ -129,7 +129,10 @@ def test_no_password_or_token_is_stored_in_plaintext(tmp_path: Path) -> None:
         assert secret.encode() not in stored
 
 
-def test_a_clerk_issues_an_api_token_uses_it_and_revokes_it(database: Engine) -> None:
+def test_a_clerk_issues_an_api_token_uses_it_and_revokes_it(
+    database: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     create_staff(database, "clerk")
     client = TestClient(create_app(settings_for(database), database=database))
     _sign_in(client, "clerk", PASSWORD)
@@ -149,3 +152,4 @@ def test_a_clerk_issues_an_api_token_uses_it_and_revokes_it(database: Engine) ->
                 data={"csrf_token": _csrf(again.text)})  # fmt: skip
     assert api.get("/api/v1/me", headers=bearer).status_code == 401
     assert "已作废" in client.get("/console/account").text
+    assert secret.group(1) not in caplog.text
