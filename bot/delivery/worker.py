@@ -134,8 +134,14 @@ class DeliveryWorker:
         assert route is not None
         data = _template_data(route.fields, payload.get("data", {}))
         if channel == policy.TEMPLATE:
+            # Named after the outbox row, so a send repeated after a crash or a lost answer
+            # reaches the resident once (WeChat keeps the id 10 minutes).
             return await self.api.send_template(
-                message.recipient, route.template_id, data, url=payload.get("url")
+                message.recipient,
+                route.template_id,
+                data,
+                url=payload.get("url"),
+                client_msg_id=f"linli-{message.id}",
             )
         await self.api.send_subscription(message.recipient, route.template_id, data)
         return None

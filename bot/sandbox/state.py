@@ -21,6 +21,7 @@ FORCE_INTERVAL = 30  # force_refresh at most every 30 s ...
 FORCE_PER_DAY = 20  # ... and 20 times a day
 WINDOW_SECONDS = 48 * 3600  # the resident's own message opens a 48-hour window ...
 WINDOW_QUOTA = 5  # ... for 5 customer-service messages
+CLIENT_MSG_ID_SECONDS = 600  # a template's client_msg_id dedupes repeats for 10 minutes
 TEXT_BYTES = 2048
 MAX_ARTICLES = 8
 MEDIA_TTL = 3 * 86400  # temporary media lasts 3 days
@@ -94,6 +95,9 @@ class Sandbox:
         self.followers: dict[str, bool] = {}
         self.windows: dict[str, Window] = {}
         self.templates: set[str] = set()
+        # (touser, client_msg_id) → (sent at, msgid), and the same keys oldest first to expire.
+        self.template_ids: dict[tuple[str, str], tuple[float, int]] = {}
+        self.template_id_order: deque[tuple[float, tuple[str, str]]] = deque()
         self.consents: dict[tuple[str, str], bool] = {}
         self.media: dict[str, Media] = {}
         self.robots: dict[str, deque[float]] = {}
@@ -245,15 +249,37 @@ class Sandbox:
         return {"errcode": 0, "errmsg": "ok"}
 
     def send_template(self, body: dict[str, Any], raw: str) -> dict[str, Any]:
-        """/message/template/send: any follower, registered templates only; gives a msgid."""
+        """/message/template/send: a registered template to a follower; a repeated client_msg_id
+        within 10 minutes gets the first msgid back and sends nothing."""
         if body.get("template_id") not in self.templates:
             raise SandboxError(40037)
         if not isinstance(body.get("data"), dict):
             raise SandboxError(47001)
+        client_msg_id = body.get("client_msg_id")
+        if client_msg_id is not None and not isinstance(client_msg_id, str):
+            raise SandboxError(47001)
         touser = self._follower(body.get("touser"))
+        # Assumption (the docs do not say): a repeat passes the same checks as a first send.
+        key = (touser, client_msg_id) if client_msg_id else None
+        if key is not None:
+            self._expire_client_msg_ids()
+            first = self.template_ids.get(key)
+            if first is not None:
+                return {"errcode": 0, "errmsg": "ok", "msgid": first[1]}
         msgid = next(self._msgids)
         self._record("template", ("touser", touser), "template", body, raw)
+        if key is not None:
+            now = self.now()
+            self.template_ids[key] = (now, msgid)
+            self.template_id_order.append((now, key))
         return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
+    def _expire_client_msg_ids(self) -> None:
+        """Forget client_msg_ids older than 10 minutes (kept oldest first)."""
+        horizon = self.now() - CLIENT_MSG_ID_SECONDS
+        order = self.template_id_order
+        while order and order[0][0] <= horizon:
+            self.template_ids.pop(order.popleft()[1], None)
 
     def send_subscription(self, body: dict[str, Any], raw: str) -> dict[str, Any]:
         """/message/subscribe/bizsend: only to a follower who accepted that template."""

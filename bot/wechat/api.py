@@ -72,11 +72,16 @@ class WeChatAPI:
         template_id: str,
         data: Mapping[str, Any],
         url: str | None = None,
+        client_msg_id: str | None = None,
     ) -> int:
         """A template message; returns WeChat's msgid (the delivery report refers to it)."""
         body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": dict(data)}
         if url:
             body["url"] = url
+        # 防重入id: WeChat sends one message per openid + client_msg_id within 10 minutes, so a
+        # send repeated under the same id is not duplicated.
+        if client_msg_id is not None:
+            body["client_msg_id"] = client_msg_id
         answer = await self._call("POST", "/cgi-bin/message/template/send", body=body)
         return int(answer["msgid"])
 
