@@ -8,7 +8,7 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,25 +22,40 @@ class SheetFormat(StrEnum):
     csv = "csv"
 
 
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT, so a process finishes its current step and exits."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def _process_parts() -> tuple[Any, Any, Any]:
+    """Settings, content and a small database pool for a worker or scheduler process."""
+    from bot.cli import load_settings
+    from config.content import load_content
+    from store.db import make_engine
+
+    settings = load_settings()
+    return (
+        settings,
+        load_content(settings.content_dir),
+        make_engine(settings.database_url, pool_size=4),
+    )
+
+
 def worker(
     once: bool = typer.Option(False, help="Deliver what is due now, then exit."),
     idle_seconds: float = typer.Option(1.0, help="Rest this long when nothing is due."),
 ) -> None:
     """Run the delivery worker (any number may run side by side)."""
-    from bot.cli import load_settings
     from bot.delivery.runtime import delivery_worker
-    from config.content import load_content
-    from store.db import make_engine
 
-    settings = load_settings()
-    content = load_content(settings.content_dir)
-    database = make_engine(settings.database_url, pool_size=4)
+    settings, content, database = _process_parts()
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_on_signals()
         async with delivery_worker(settings, database, content) as delivery:
             if once:
                 while await delivery.tick():
@@ -96,22 +111,14 @@ def scheduler(
     tick_seconds: float = typer.Option(5.0, help="Seconds between delivery ticks."),
 ) -> None:
     """Run the scheduler (exactly one runs; a second waits for the first to stop)."""
-    from bot.cli import load_settings
     from bot.delivery.runtime import delivery_worker
     from bot.leader import sole_scheduler
     from bot.scheduler import build_scheduler
-    from config.content import load_content
-    from store.db import make_engine
 
-    settings = load_settings()
-    content = load_content(settings.content_dir)
-    database = make_engine(settings.database_url, pool_size=4)
+    settings, content, database = _process_parts()
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_on_signals()
         async with sole_scheduler(database), delivery_worker(settings, database, content) as w:
             jobs = build_scheduler(
                 timezone=settings.tz, delivery_tick=w.tick, tick_seconds=tick_seconds
