@@ -332,6 +332,8 @@ def measure(args: argparse.Namespace, n: int) -> Measured:
         finally:
             stop(worker)
         cpu = {name: after[name] - before.get(name, 0.0) for name in after}
+        # /proc/stat and the per-process counts tick separately: "other" can dip just below 0.
+        cpu["other"] = max(cpu["other"], 0.0)
         result = Measured(n, launched, left[1], left[2], peak, vacuums, curve, cpu)
         check(result, base, residents)
     log(
