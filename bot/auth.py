@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 
 from bot.services import Services
 from store import scope as scopes
@@ -96,8 +95,3 @@ def check_csrf(request: Request, principal: Principal, submitted: str | None) ->
     expected = csrf_token(_services(request), principal.session_secret)
     if not submitted or not hmac.compare_digest(expected, submitted):
         raise HTTPException(403, detail=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
-
-
-def session_for(services: Services) -> Session:
-    """A plain session for read-only handlers."""
-    return Session(services.database)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from store.models import InboundMessage
@@ -72,8 +72,3 @@ def set_reply(
     """Remember what was answered (and any error), so a retry gets the same answer."""
     params = {"message_id": message_id, "reply": reply, "error": error}
     connection(session).execute(_SET_REPLY, params)
-
-
-def count(session: Session) -> int:
-    """How many messages are stored."""
-    return session.execute(select(func.count()).select_from(InboundMessage)).scalar_one()

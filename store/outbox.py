@@ -136,8 +136,3 @@ def unreachable(session: Session) -> Sequence[tuple[OutboxMessage, WeChatUser | 
         .order_by(OutboxMessage.created_at.desc())
     )
     return [(row[0], row[1]) for row in session.execute(query)]
-
-
-def get(session: Session, message_id: int) -> OutboxMessage | None:
-    """One outbox message."""
-    return session.get(OutboxMessage, message_id)
