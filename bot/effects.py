@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from bot import reporting
 from config.content import Content
-from flows.effects import Effect, RequestHuman
-from store import human, outbox
+from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
+from flows.reports import FOLLOW_UP
+from store import human, outbox, place_names, reports
+from store.staff_models import Place
+
+# What an applier learnt that the reply may mention, e.g. {"reference": "BS-20261128-0042"}.
+Facts = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,7 @@ class Context:
 
     now: datetime
     content: Content
+    tz: ZoneInfo
 
 
 def _request_human(session: Session, effect: RequestHuman, context: Context) -> None:
@@ -44,14 +52,70 @@ def _request_human(session: Session, effect: RequestHuman, context: Context) -> 
     )
 
 
-APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], None]] = {
+def _file_report(session: Session, effect: FileReport, context: Context) -> Facts:
+    place = session.get(Place, effect.place_id) if effect.place_id else None
+    new = reports.NewReport(
+        category=effect.category,
+        description=effect.description,
+        source="wechat",
+        answers=[dict(a) for a in effect.answers],
+        reporter_openid=effect.openid,
+        committee_id=place.committee_id if place else _sole_committee(session),
+        place_id=place.id if place else None,
+        place_text=effect.place_text,
+        lat=effect.lat,
+        lng=effect.lng,
+        photos=effect.photos,
+    )
+    report = reporting.submit(
+        session, context.content, new, now=context.now, tz=context.tz, place=place
+    )
+    return {"reference": report.reference}
+
+
+def _follow_report(session: Session, effect: FollowReport, context: Context) -> Facts:
+    report = reports.by_reference(session, effect.reference)
+    if report is not None:
+        reports.follow(session, report, effect.openid, context.now)
+    return {"reference": effect.reference}
+
+
+def _answer_follow_up(session: Session, effect: AnswerFollowUp, context: Context) -> Facts:
+    report = reports.by_reference(session, effect.reference)
+    if report is not None and report.reporter_openid == effect.openid:
+        reporting.answer_follow_up(
+            session, context.content, report, solved=effect.solved, rating=effect.rating,
+            now=context.now,
+        )  # fmt: skip
+    return {"reference": effect.reference}
+
+
+def _sole_committee(session: Session) -> int | None:
+    """An installation serving one committee files unplaced reports there."""
+    from store.staff_models import Committee
+
+    ids = session.exec(select(Committee.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
+
+
+APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], Facts | None]] = {
     RequestHuman: _request_human,
+    FileReport: _file_report,
+    FollowReport: _follow_report,
+    AnswerFollowUp: _answer_follow_up,
 }
 
 
-def apply(session: Session, effect: Effect, context: Context) -> None:
-    """Write one effect; an effect without an applier is a programming error."""
-    APPLIERS[type(effect)](session, effect, context)
+def apply(session: Session, effect: Effect, context: Context) -> Facts:
+    """Write one effect and return what it learnt; an unknown effect is a programming error."""
+    return APPLIERS[type(effect)](session, effect, context) or {}
+
+
+def fill(reply: str, facts: Facts) -> str:
+    """Put what the effects learnt ({reference}) into a reply the flow wrote before knowing."""
+    for name, value in facts.items():
+        reply = reply.replace("{" + name + "}", value)
+    return reply
 
 
 def _masked(openid: str) -> str:
@@ -61,9 +125,78 @@ def _masked(openid: str) -> str:
 class StorePort:
     """The read-only port flows see, backed by the current session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, content: Content, now: datetime) -> None:
         self.session = session
+        self.content = content
+        self.now = now
+        self._places: list[Place] | None = None
 
     def human_request_open(self, openid: str) -> bool:
         """True when the resident already waits for a person."""
         return human.is_open(self.session, openid)
+
+    def invitation(self, openid: str) -> tuple[str, dict[str, Any]] | None:
+        """An unanswered 回访 question, while a late answer is still welcome."""
+        late = timedelta(days=self.content.reports.policy.follow_up_late_days)
+        report = reports.awaiting_follow_up_answer(self.session, openid, self.now - late)
+        if report is None:
+            return None
+        category = reporting.category_name(self.content, report.category)
+        return FOLLOW_UP, {"reference": report.reference, "category": category}
+
+    def places(self) -> list[Place]:
+        """Every known place (loaded once per message)."""
+        if self._places is None:
+            query = select(Place).order_by(Place.committee_id, Place.id)  # type: ignore[arg-type]
+            self._places = list(self.session.exec(query))
+        return self._places
+
+    def match_place(self, text: str) -> dict[str, Any] | None:
+        """The place a typed text names."""
+        return _place(place_names.match(text, self.places()))
+
+    def nearest_place(self, lat: float, lng: float) -> dict[str, Any] | None:
+        """The known place close enough to a shared location."""
+        within = self.content.reports.policy.nearest_place_meters
+        return _place(place_names.nearest(lat, lng, self.places(), within))
+
+    def open_duplicate(
+        self, category: str, place_id: int | None, lat: float | None, lng: float | None
+    ) -> dict[str, Any] | None:
+        """An open report of the same category at the place or nearby, recently made."""
+        policy = self.content.reports.policy
+        found = reports.find_duplicate(
+            self.session,
+            category=category,
+            place_id=place_id,
+            lat=lat,
+            lng=lng,
+            since=self.now - timedelta(hours=policy.duplicate_hours),
+            meters=policy.duplicate_meters,
+        )
+        if found is None:
+            return None
+        return {
+            "reference": found.reference,
+            "description": found.description[:60],
+            "status": self.content.reports.status(found.status),
+        }
+
+    def reports_of(self, openid: str) -> list[dict[str, Any]]:
+        """The resident's own and followed reports, newest first."""
+        return [
+            {
+                "reference": item.report.reference,
+                "category": item.report.category,
+                "status": item.report.status,
+                "followed": item.followed,
+                "note": item.latest_note,
+            }
+            for item in reports.of_resident(self.session, openid)
+        ]
+
+
+def _place(place: Place | None) -> dict[str, Any] | None:
+    if place is None:
+        return None
+    return {"id": place.id, "name": place.name, "lat": place.lat, "lng": place.lng}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine as Database
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -46,7 +47,9 @@ class PushHandler:
         content: Content,
         *,
         replay_window: timedelta,
+        tz: ZoneInfo,
     ) -> None:
+        self.tz = tz
         self.database = database
         self.content = content
         self.engine = engine
@@ -108,9 +111,12 @@ class PushHandler:
     def _converse(self, session: Session, inbound: Inbound, now: datetime) -> str | None:
         row = conversations.load(session, inbound.openid)
         state = State(**row) if row is not None else State()
-        outcome = self.engine.advance(state, inbound, now, effects.StorePort(session))
+        port = effects.StorePort(session, self.content, now)
+        outcome = self.engine.advance(state, inbound, now, port)
+        facts: effects.Facts = {}
+        context = effects.Context(now, self.content, self.tz)
         for effect in outcome.effects:
-            effects.apply(session, effect, effects.Context(now, self.content))
+            facts |= effects.apply(session, effect, context)
         new = outcome.state
         if row is None or new != state:
             conversations.save(
@@ -124,7 +130,7 @@ class PushHandler:
                 lingering=new.lingering,
                 updated_at=new.updated_at or now,
             )
-        return "\n\n".join(outcome.replies) or None
+        return "\n\n".join(effects.fill(r, facts) for r in outcome.replies) or None
 
     def _store_failed(
         self, session: Session, push: Push, inbound: Inbound, now: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from anyio import CapacityLimiter
 from sqlalchemy.engine import Engine as Database
@@ -45,6 +46,8 @@ def build_services(
         content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
     )
     window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
-    handler = PushHandler(database, engine, content, replay_window=window)
+    handler = PushHandler(
+        database, engine, content, replay_window=window, tz=ZoneInfo(settings.timezone)
+    )
     slots = CapacityLimiter(settings.db_pool_size)
     return Services(settings, content, database, engine, Gate(settings), handler, slots)

@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from config.report_content import ReportContent
+
 NonEmpty = Field(min_length=1)
 
 
@@ -317,6 +319,7 @@ FILES: dict[str, type[BaseModel]] = {
     "office.yaml": OfficeGuide,
     "notifications.yaml": Notifications,
     "console.yaml": ConsoleText,
+    "reports.yaml": ReportContent,
 }
 
 
@@ -328,6 +331,7 @@ class Content:
     office: OfficeGuide
     notifications: Notifications
     console: ConsoleText
+    reports: ReportContent
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from config.content import BotText
 from flows import inputs
 from flows.effects import Effect, RequestHuman
 from flows.inbound import Inbound
-from flows.steps import Ask, Choose, Flow, Port, Step, option_words
+from flows.steps import Ask, Choose, Collect, Flow, Port, Step, option_words
 
 MAX_FAILURES = 3
 
@@ -53,8 +53,9 @@ class Engine:
     """Runs the registered flows and owns the global commands, the menu and idle time-outs."""
 
     def __init__(self, flows: Sequence[Flow], texts: BotText, *, timeout: timedelta) -> None:
-        self.flows = tuple(flows)
-        self.by_name = {flow.name: flow for flow in self.flows}
+        self.by_name = {flow.name: flow for flow in flows}
+        # The menu numbers only the listed flows; unlisted ones Linli starts itself.
+        self.flows = tuple(flow for flow in flows if flow.listed)
         self.texts = texts
         self.timeout = timeout
         commands = texts.commands
@@ -110,7 +111,7 @@ class Engine:
         previous = history.pop()
         data = {k: v for k, v in state.data.items() if k != previous}
         back = State(flow.name, previous, data, history, 0, now)
-        return self._reply(back, now, *notes, self.prompt(flow.step(previous)))
+        return self._reply(back, now, *notes, self.prompt(flow.step(previous), data))
 
     def _human(
         self, state: State, inbound: Inbound, now: datetime, port: Port, notes: list[str]
@@ -143,6 +144,9 @@ class Engine:
     def _idle(self, inbound: Inbound, now: datetime, port: Port, notes: list[str]) -> Outcome:
         if inbound.kind not in ("text", "voice", "image", "location"):
             return self._reply(State(), now, *notes, self.texts.unsupported_message)
+        invited = self._invited(inbound, now, port, notes)
+        if invited is not None:
+            return invited
         text = inputs.normalise(inbound.text)
         if text.isdigit() and 1 <= int(text) <= len(self.flows):
             return self._start(self.flows[int(text) - 1], None, now, port, notes)
@@ -157,14 +161,33 @@ class Engine:
                 return self._start(flow, None, now, port, notes)
         return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
 
+    def _invited(
+        self, inbound: Inbound, now: datetime, port: Port, notes: list[str]
+    ) -> Outcome | None:
+        """An answer to a question Linli asked unprompted (回访) continues that question."""
+        invitation = port.invitation(inbound.openid)
+        if invitation is None or invitation[0] not in self.by_name:
+            return None
+        flow, data = self.by_name[invitation[0]], dict(invitation[1])
+        first = flow.steps[0]
+        if not isinstance(self._parse(first, inbound, now, data, port), inputs.Parsed):
+            return None  # the resident is saying something else: the menu and keywords apply
+        state = State(flow.name, first.name, data, [], 0, now)
+        return self._answer(flow, state, inbound, now, port, notes)
+
     def _start(
         self, flow: Flow, inbound: Inbound | None, now: datetime, port: Port, notes: list[str]
     ) -> Outcome:
+        if not flow.steps:  # a flow that only answers (我的报事)
+            done = flow.done({}, openid=inbound.openid if inbound else "", now=now, port=port)
+            return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
         first = flow.steps[0]
         state = State(flow.name, first.name, {}, [], 0, now)
-        if inbound is not None and isinstance(self._parse(first, inbound, now, {}), inputs.Parsed):
+        if inbound is not None and isinstance(
+            self._parse(first, inbound, now, {}, port), inputs.Parsed
+        ):
             return self._answer(flow, state, inbound, now, port, notes)
-        return self._reply(state, now, *notes, self.prompt(first))
+        return self._reply(state, now, *notes, self.prompt(first, {}))
 
     # -- inside a flow -------------------------------------------------------------------------
 
@@ -178,31 +201,73 @@ class Engine:
         notes: list[str],
     ) -> Outcome:
         step = flow.step(state.step or flow.steps[0].name)
-        result = self._parse(step, inbound, now, state.data)
+        if isinstance(step, Collect) and not state.lingering:
+            collected = self._collect(flow, step, state, inbound, now, port, notes)
+            if collected is not None:
+                return collected
+        result = self._parse(step, inbound, now, state.data, port)
         if isinstance(result, inputs.Invalid) and state.lingering:
             return self._idle(inbound, now, port, notes)  # the resident moved on: not a failure
         if isinstance(result, inputs.Invalid):
             failures = state.failures + 1
             retry = dataclasses.replace(state, failures=failures % MAX_FAILURES, updated_at=now)
             said = (
-                self.texts.too_many_failures
-                if failures >= MAX_FAILURES
-                else self.texts.hint(result.hint)
+                self.texts.too_many_failures if failures >= MAX_FAILURES else self.hint(result.hint)
             )
-            return self._reply(retry, now, *notes, said, self.prompt(step))
+            return self._reply(retry, now, *notes, said, self.prompt(step, state.data))
         data = {**state.data, step.name: to_json(result.value)}
+        return self._move_on(flow, step, state, data, inbound, now, port, notes)
+
+    def _move_on(
+        self,
+        flow: Flow,
+        step: Step,
+        state: State,
+        data: dict[str, Any],
+        inbound: Inbound,
+        now: datetime,
+        port: Port,
+        notes: list[str],
+    ) -> Outcome:
         following = flow.after(step, data)
         if following is not None:
             moved = State(flow.name, following, data, [*state.history, step.name], 0, now)
-            return self._reply(moved, now, *notes, self.prompt(flow.step(following)))
+            return self._reply(moved, now, *notes, self.prompt(flow.step(following), data))
         done = flow.done(data, openid=inbound.openid, now=now, port=port)
         after = State(updated_at=now)
         if flow.linger:
             after = State(flow.name, flow.steps[0].name, {}, [], 0, now, lingering=True)
         return Outcome(after, (*notes, *done.replies), done.effects)
 
+    def _collect(
+        self,
+        flow: Flow,
+        step: Collect,
+        state: State,
+        inbound: Inbound,
+        now: datetime,
+        port: Port,
+        notes: list[str],
+    ) -> Outcome | None:
+        """One item more, or a finishing word; None lets a refused item fail as usual."""
+        items = list(state.data.get(step.name, []))
+        finishing = inbound.has_words and inputs.normalise(inbound.text) in step.finish
+        if not finishing:
+            result = step.accepts.parse(inbound, now)
+            if not isinstance(result, inputs.Parsed):
+                return None
+            items.append(to_json(result.value))
+            if len(items) < step.up_to:
+                kept = dataclasses.replace(
+                    state, data={**state.data, step.name: items}, failures=0, updated_at=now
+                )
+                said = step.received.format(count=len(items), left=step.up_to - len(items))
+                return self._reply(kept, now, *notes, said)
+        data = {**state.data, step.name: items}
+        return self._move_on(flow, step, state, data, inbound, now, port, notes)
+
     def _parse(
-        self, step: Step, inbound: Inbound, now: datetime, data: dict[str, Any]
+        self, step: Step, inbound: Inbound, now: datetime, data: dict[str, Any], port: Port
     ) -> inputs.ParseResult:
         if isinstance(step, Choose):
             if not inbound.has_words:
@@ -213,20 +278,27 @@ class Engine:
             hint = step.validate(result.value, data, now)
             if hint:
                 return inputs.Invalid(hint)
+        if isinstance(result, inputs.Parsed) and isinstance(step, Ask) and step.lookup:
+            return step.lookup(result.value, data, port)
         return result
 
     # -- wording -------------------------------------------------------------------------------
 
-    def prompt(self, step: Step) -> str:
-        """The question a step asks, with its numbered options."""
+    def hint(self, key: str) -> str:
+        """A parser's hint key (hint.date) in words; flows give their own hints as text."""
+        return self.texts.hint(key) if key.startswith("hint.") else key
+
+    def prompt(self, step: Step, data: dict[str, Any] | None = None) -> str:
+        """The question a step asks (built from the answers so far), with numbered options."""
+        text = step.prompt(data or {}) if callable(step.prompt) else step.prompt
         if isinstance(step, Choose):
-            lines = [step.prompt]
+            lines = [text]
             lines += [
                 self.texts.menu_item.format(number=n, title=o.title)
                 for n, o in enumerate(step.options, 1)
             ]
             return "\n".join(lines)
-        return step.prompt
+        return text
 
     def menu(self) -> str:
         """The numbered main menu, built from the registered flows only."""

@@ -8,12 +8,19 @@ from datetime import timedelta
 from config.content import Content
 from flows.engine import Engine
 from flows.office import office_guide
+from flows.reports import follow_up_flow, my_reports_flow, report_flow
 from flows.steps import Flow
 
 
 def build_flows(content: Content) -> tuple[Flow, ...]:
     """Every registered flow; the main menu lists exactly these."""
-    return (office_guide(content.office),)
+    reports = content.reports
+    return (
+        office_guide(content.office),
+        report_flow(reports),
+        my_reports_flow(reports),
+        follow_up_flow(reports),
+    )
 
 
 def build_engine(

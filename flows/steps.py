@@ -12,6 +12,10 @@ from flows.effects import Effect
 from flows.inbound import Inbound
 
 Data = Mapping[str, Any]
+# A prompt is fixed text, or built from the answers so far (a summary before confirming).
+Prompt = str | Callable[[Data], str]
+# Turns a well-typed answer into the value kept, using the store's read-only port.
+Lookup = Callable[[Any, Data, "Port"], inputs.ParseResult]
 
 
 class Port(Protocol):
@@ -19,6 +23,30 @@ class Port(Protocol):
 
     def human_request_open(self, openid: str) -> bool:
         """True when the resident already waits for a person."""
+        ...
+
+    def invitation(self, openid: str) -> tuple[str, dict[str, Any]] | None:
+        """A question Linli asked this resident unprompted (flow name, data), e.g. 回访."""
+        ...
+
+    def match_place(self, text: str) -> dict[str, Any] | None:
+        """The committee's place a typed text names (id, name, lat, lng), or None."""
+        ...
+
+    def nearest_place(self, lat: float, lng: float) -> dict[str, Any] | None:
+        """The known place close enough to a shared location, or None."""
+        ...
+
+    def open_duplicate(
+        self, category: str, place_id: int | None, lat: float | None, lng: float | None
+    ) -> dict[str, Any] | None:
+        """An open report of the category at that place or nearby (reference, description,
+        status), or None."""
+        ...
+
+    def reports_of(self, openid: str) -> list[dict[str, Any]]:
+        """The resident's own and followed reports (reference, category, status, followed,
+        note), newest first."""
         ...
 
 
@@ -92,10 +120,11 @@ class Ask:
     """
 
     name: str
-    prompt: str
+    prompt: Prompt
     accepts: InputKind = TEXT
     validate: Callable[[Any, Data, datetime], str | None] | None = None
     next: Callable[[Data], str | None] | None = None
+    lookup: Lookup | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +132,28 @@ class Choose:
     """Offer numbered options; the answer is the chosen option's key."""
 
     name: str
-    prompt: str
+    prompt: Prompt
     options: tuple[Option, ...]
     next: Callable[[Data], str | None] | None = None
 
 
-Step = Ask | Choose
+@dataclass(frozen=True)
+class Collect:
+    """Gather up to `up_to` items (photos) into a list; a finishing word moves on early.
+
+    `received` is said after each item but the last, with {count} and {left} filled in.
+    """
+
+    name: str
+    prompt: Prompt
+    accepts: InputKind
+    up_to: int
+    finish: tuple[str, ...]
+    received: str
+    next: Callable[[Data], str | None] | None = None
+
+
+Step = Ask | Choose | Collect
 
 
 @dataclass(frozen=True)
@@ -138,6 +183,8 @@ class Flow:
     shortcuts: tuple[str, ...] = field(default=())
     # After `done`, another answer to the first step runs the flow again (e.g. another topic).
     linger: bool = False
+    # Unlisted flows are not in the menu: Linli starts them itself (回访 questions).
+    listed: bool = True
 
     def step(self, name: str) -> Step:
         """The step called `name`."""

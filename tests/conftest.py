@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import store.models  # registers every table
+import store.report_models
 import store.staff_models  # noqa: F401
 from store.db import make_engine
 from store.migrate import upgrade

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import store.models  # registers the tables on the metadata
+import store.report_models
 import store.staff_models  # noqa: F401
 from store.db import make_engine
 

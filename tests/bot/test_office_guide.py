@@ -36,8 +36,8 @@ def test_a_new_follower_is_greeted_with_a_menu_of_only_the_flows_that_exist(
         chat,
         [
             Event("subscribe"),
-            Answers("欢迎关注", "1. 办事指南", "回复「人工」"),
-            DoesNotAnswer("2."),
+            Answers("欢迎关注", "1. 办事指南", "2. 我要报事", "3. 我的报事", "回复「人工」"),
+            DoesNotAnswer("4."),
             Stored(WeChatUser, subscribed=True),
             Stored(InboundMessage, event="subscribe", mode=mode),
         ],
@@ -169,7 +169,8 @@ def test_an_idle_conversation_times_out_after_thirty_minutes(database: Engine) -
             Answers("您想了解哪一项"),
             Wait(minutes=31),
             Sends("3"),
-            Answers("超过30分钟没有继续", "请回复数字或文字选择"),
+            # The 3 now picks the third item of the main menu, not the guide's third topic.
+            Answers("超过30分钟没有继续", "您还没有报过事"),
             DoesNotAnswer("【联系电话】"),
         ],
     )

@@ -24,9 +24,13 @@ TODAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 @dataclass
 class FakePort:
     waiting: set[str] = field(default_factory=set)
+    invitations: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def human_request_open(self, openid: str) -> bool:
         return openid in self.waiting
+
+    def invitation(self, openid: str) -> tuple[str, dict[str, Any]] | None:
+        return self.invitations.get(openid)
 
 
 @dataclass

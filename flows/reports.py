@@ -1,0 +1,360 @@
+"""我要报事, 我的报事 and the 回访 question, declared as data over reports.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from config.report_content import Category, ReportContent
+from flows import inputs
+from flows.effects import AnswerFollowUp, FileReport, FollowReport
+from flows.inbound import Inbound
+from flows.steps import (
+    IMAGE,
+    TEXT,
+    YES_NO,
+    Ask,
+    Choose,
+    Collect,
+    Data,
+    Done,
+    Flow,
+    InputKind,
+    Option,
+    Port,
+    Step,
+)
+
+REPORT, MINE, FOLLOW_UP = "report", "my_reports", "report_follow_up"
+# A first sentence this long is kept as the description, so it is not asked again.
+DESCRIPTION_MIN = 6
+
+
+def _category_kind(categories: Sequence[Category], hint: str) -> InputKind:
+    """A category by number, name or keyword; otherwise guessed from a sentence."""
+    options = [(c.key, (c.name, *c.keywords)) for c in categories]
+
+    def parse(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+        if not inbound.has_words:
+            return inputs.Invalid(hint)
+        text = inputs.normalise(inbound.text)
+        chosen = inputs.parse_choice(text, options)
+        direct = isinstance(chosen, inputs.Parsed) and (
+            text.isdigit() or any(text in (c.name, *c.keywords) for c in categories)
+        )
+        if direct:
+            return inputs.Parsed({"key": chosen.value, "guessed": False, "said": ""})  # type: ignore[union-attr]
+        said = inbound.text.strip()
+        guess = _guess(text, categories)
+        if guess is None and (len(text) < 2 or text.isdigit()):
+            return inputs.Invalid(hint)
+        return inputs.Parsed({"key": guess, "guessed": guess is not None, "said": said})
+
+    return InputKind("report_category", parse, hint)
+
+
+def _guess(text: str, categories: Sequence[Category]) -> str | None:
+    """The category whose longest keyword appears in the sentence (其他 is never guessed)."""
+    best: tuple[int, str] | None = None
+    for category in categories:
+        if category.key == "other":
+            continue
+        for word in (category.name, *category.keywords):
+            if word and word in text and (best is None or len(word) > best[0]):
+                best = (len(word), category.key)
+    return best[1] if best else None
+
+
+def _place_kind(hint: str) -> InputKind:
+    """A shared location, or a typed building or place."""
+
+    def parse(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+        if inbound.kind == "location":
+            return inputs.parse_location(inbound.lat, inbound.lng, inbound.label)
+        if inbound.has_words:
+            return inputs.parse_text(inbound.text, max_len=100)
+        return inputs.Invalid(hint)
+
+    return InputKind("report_place", parse, hint)
+
+
+def category_of(data: Data) -> str:
+    """The chosen category's key."""
+    return data.get("pick_category") or data["category"]["key"]
+
+
+def _description(data: Data) -> str:
+    return data.get("description") or data["category"]["said"]
+
+
+def report_flow(content: ReportContent) -> Flow:
+    """我要报事: category, description, place, duplicates, extra questions, photos, confirm."""
+    words, policy, categories = content.flow, content.policy, content.categories
+    by_key = {c.key: c for c in categories}
+    category_lines = [
+        words.category_item.format(number=n, name=c.name) for n, c in enumerate(categories, 1)
+    ]
+    category_options = tuple(Option(c.key, c.name, c.keywords) for c in categories)
+
+    def questions_of(data: Data) -> list[str]:
+        return [f"q_{category_of(data)}_{q.key}" for q in by_key[category_of(data)].questions]
+
+    def after_category(data: Data) -> str:
+        said = data["category"]["said"]
+        return "place" if len(said) >= DESCRIPTION_MIN else "description"
+
+    def after_place(data: Data) -> str:
+        place = data["place"]
+        if not place["matched"] and place["typed"]:
+            return "place_unknown"
+        return "duplicate" if place.get("duplicate") else after_duplicate(data)
+
+    def after_duplicate(data: Data) -> str | None:
+        if data.get("duplicate") == "same":
+            return None
+        return (questions_of(data) or ["photos" if policy.max_photos else "confirm"])[0]
+
+    def after_question(name: str) -> Any:
+        def following(data: Data) -> str:
+            asked = questions_of(data)
+            later = asked[asked.index(name) + 1 :] if name in asked else []
+            return later[0] if later else ("photos" if policy.max_photos else "confirm")
+
+        return following
+
+    def find_place(value: Any, data: Data, port: Port) -> inputs.ParseResult:
+        category = category_of(data)
+        if isinstance(value, dict):  # a shared location (lat, lng, label)
+            near = port.nearest_place(value["lat"], value["lng"])
+            place = {
+                "id": near["id"] if near else None,
+                "name": near["name"] if near else value["label"],
+                "text": value["label"],
+                "lat": value["lat"],
+                "lng": value["lng"],
+                "matched": near is not None,
+                "typed": False,
+            }
+        else:
+            found = port.match_place(value)
+            place = {
+                "id": found["id"] if found else None,
+                "name": found["name"] if found else value,
+                "text": value,
+                "lat": found["lat"] if found else None,
+                "lng": found["lng"] if found else None,
+                "matched": found is not None,
+                "typed": True,
+            }
+        place["duplicate"] = port.open_duplicate(category, place["id"], place["lat"], place["lng"])
+        return inputs.Parsed(place)
+
+    def summary(data: Data) -> str:
+        category = by_key[category_of(data)]
+        answers = "".join(
+            words.summary_answer.format(question=q.ask.split("？")[0] + "：", answer=_said(data, n))
+            for q, n in zip(category.questions, questions_of(data), strict=True)
+        )
+        return words.summary.format(
+            category=category.name,
+            place=data["place"]["name"] or data["place"]["text"],
+            description=_description(data),
+            answers=answers,
+            photos=len(data.get("photos", [])),
+        )
+
+    def _said(data: Data, name: str) -> str:
+        value = data.get(name)
+        if isinstance(value, bool):
+            return words.yes_word if value else words.no_word
+        return str(value or "")
+
+    def duplicate_prompt(data: Data) -> str:
+        found = data["place"]["duplicate"]
+        return words.duplicate_prompt.format(
+            place=data["place"]["name"] or data["place"]["text"],
+            reference=found["reference"],
+            description=found["description"],
+            status=found["status"],
+        )
+
+    def finish(data: Data, *, openid: str, now: datetime, port: Port) -> Done:
+        if data.get("duplicate") == "same":
+            reference = data["place"]["duplicate"]["reference"]
+            return Done(
+                replies=(words.followed.format(reference=reference),),
+                effects=(FollowReport(openid, reference),),
+            )
+        if data.get("confirm") != "submit":
+            return Done(replies=(words.discarded,))
+        category = by_key[category_of(data)]
+        answers = tuple(
+            {"key": q.key, "question": q.ask, "answer": _said(data, n)}
+            for q, n in zip(category.questions, questions_of(data), strict=True)
+        )
+        place = data["place"]
+        effect = FileReport(
+            openid=openid,
+            category=category.key,
+            description=_description(data),
+            answers=answers,
+            place_id=place["id"],
+            place_text=place["text"],
+            lat=place["lat"],
+            lng=place["lng"],
+            photos=tuple((p["media_id"], p.get("pic_url") or "") for p in data.get("photos", [])),
+        )
+        return Done(replies=(words.submitted,), effects=(effect,))
+
+    question_steps: list[Step] = [
+        Ask(
+            f"q_{c.key}_{q.key}",
+            prompt=q.ask,
+            accepts=YES_NO if q.kind == "yes_no" else TEXT,
+            next=after_question(f"q_{c.key}_{q.key}"),
+        )
+        for c in categories
+        for q in c.questions
+    ]
+    steps: list[Step] = [
+        Ask(
+            "category",
+            prompt="\n".join([words.category_prompt, *category_lines]),
+            accepts=_category_kind(categories, words.category_hint),
+            next=lambda d: (
+                "confirm_category"
+                if d["category"]["guessed"]
+                else "pick_category"
+                if d["category"]["key"] is None
+                else after_category(d)
+            ),
+        ),
+        Choose(
+            "confirm_category",
+            prompt=lambda d: words.confirm_category.format(name=by_key[d["category"]["key"]].name),
+            options=(Option("yes", words.confirm_yes), Option("no", words.confirm_no)),
+            next=lambda d: after_category(d) if d["confirm_category"] == "yes" else "pick_category",
+        ),
+        Choose("pick_category", words.pick_category, category_options, next=after_category),
+        Ask("description", prompt=words.description_prompt, accepts=TEXT, next=lambda d: "place"),
+        Ask(
+            "place",
+            prompt=words.place_prompt,
+            accepts=_place_kind(words.place_hint),
+            lookup=find_place,
+            next=after_place,
+        ),
+        Choose(
+            "place_unknown",
+            prompt=lambda d: words.place_unknown.format(place=d["place"]["text"]),
+            options=(
+                Option("keep", words.place_keep),
+                Option("retry", words.place_retry),
+            ),
+            next=lambda d: "place" if d["place_unknown"] == "retry" else after_place_kept(d),
+        ),
+        Choose(
+            "duplicate",
+            prompt=duplicate_prompt,
+            options=(Option("same", words.duplicate_yes), Option("new", words.duplicate_no)),
+            next=after_duplicate,
+        ),
+        *question_steps,
+        Collect(
+            "photos",
+            prompt=words.photos_prompt.format(max=policy.max_photos),
+            accepts=IMAGE,
+            up_to=max(policy.max_photos, 1),
+            finish=tuple(inputs.normalise(w) for w in words.photos_done_words),
+            received=words.photo_received,
+            next=lambda d: "confirm",
+        ),
+        Choose(
+            "confirm",
+            prompt=summary,
+            options=(Option("submit", words.submit), Option("discard", words.discard)),
+            next=lambda d: None,
+        ),
+    ]
+
+    def after_place_kept(data: Data) -> str | None:
+        return "duplicate" if data["place"].get("duplicate") else after_duplicate(data)
+
+    return Flow(
+        name=REPORT,
+        title=words.title,
+        keywords=words.keywords,
+        steps=tuple(steps),
+        done=finish,
+    )
+
+
+def my_reports_flow(content: ReportContent) -> Flow:
+    """我的报事: the resident's own and followed reports with status and the latest note."""
+    words = content.mine
+    names = {c.key: c.name for c in content.categories}
+
+    def answer(data: Data, *, openid: str, now: datetime, port: Port) -> Done:
+        found = port.reports_of(openid)
+        if not found:
+            return Done(replies=(words.none,))
+        lines = [words.header.format(count=len(found))]
+        for item in found:
+            line = words.followed_item if item["followed"] else words.item
+            lines.append(
+                line.format(
+                    reference=item["reference"],
+                    category=names.get(item["category"], item["category"]),
+                    status=content.status(item["status"]),
+                )
+            )
+            if item["note"]:
+                lines.append(words.latest_note.format(note=item["note"]))
+        return Done(replies=("\n".join(lines),))
+
+    return Flow(name=MINE, title=words.title, keywords=words.keywords, steps=(), done=answer)
+
+
+def follow_up_flow(content: ReportContent) -> Flow:
+    """回访: started by the resident's answer to the question the scheduler sent."""
+    words = content.follow_up
+
+    def rating(value: Any, data: Data, now: datetime) -> str | None:
+        return None if _score(value) is not None else words.rating_hint
+
+    def finish(data: Data, *, openid: str, now: datetime, port: Port) -> Done:
+        solved = data["solved"] == "yes"
+        score = _score(data["rating"]) if solved else None
+        reply = (words.thanks if solved else words.reopened).format(reference=data["reference"])
+        effect = AnswerFollowUp(openid, data["reference"], solved, score)
+        return Done(replies=(reply,), effects=(effect,))
+
+    return Flow(
+        name=FOLLOW_UP,
+        title=words.solved,
+        listed=False,
+        steps=(
+            Choose(
+                "solved",
+                prompt=lambda d: words.question.splitlines()[0].format(
+                    reference=d.get("reference", ""), category=d.get("category", "")
+                ),
+                options=(Option("yes", words.solved), Option("no", words.not_solved)),
+                next=lambda d: "rating" if d["solved"] == "yes" else None,
+            ),
+            Ask("rating", prompt=words.rating_prompt, accepts=TEXT, validate=rating),
+        ),
+        done=finish,
+    )
+
+
+_SCORES = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+
+
+def _score(value: Any) -> int | None:
+    """A 1–5 rating from '5', '5分', '五分' or '五星'."""
+    text = inputs.normalise(str(value)).removesuffix("分").removesuffix("星").strip()
+    if text in {"1", "2", "3", "4", "5"}:
+        return int(text)
+    return _SCORES.get(text)
