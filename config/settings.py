@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     delivery_retry_base_seconds: float = Field(default=15.0, gt=0)
     delivery_retry_max_seconds: float = Field(default=3600.0, gt=0)
     wechat_api_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Photos residents send with reports, copied from WeChat (which keeps media 3 days).
+    media_dir: Path = DEFAULT_DATA_DIR / "media"
 
     @field_validator("wechat_aes_key")
     @classmethod
