@@ -136,7 +136,7 @@ class Engine:
         if inbound.event == "click":
             flow = self.by_name.get(inbound.event_key)
             if flow is not None:
-                return self._start(flow, None, now, port, [])
+                return self._start(flow, inbound, now, port, [], answer=False)
             if inbound.event_key == "menu":
                 return self._reply(State(), now, self.menu())
         return Outcome(state)
@@ -149,16 +149,16 @@ class Engine:
             return invited
         text = inputs.normalise(inbound.text)
         if text.isdigit() and 1 <= int(text) <= len(self.flows):
-            return self._start(self.flows[int(text) - 1], None, now, port, notes)
+            return self._start(self.flows[int(text) - 1], inbound, now, port, notes, answer=False)
         for flow in self.flows:
             if text in flow.keywords:
-                return self._start(flow, None, now, port, notes)
+                return self._start(flow, inbound, now, port, notes, answer=False)
         for flow in self.flows:
             if text and any(word in text for word in flow.shortcuts):
                 return self._start(flow, inbound, now, port, notes)
         for flow in self.flows:
             if text and any(word in text for word in flow.keywords):
-                return self._start(flow, None, now, port, notes)
+                return self._start(flow, inbound, now, port, notes, answer=False)
         return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
 
     def _invited(
@@ -176,16 +176,22 @@ class Engine:
         return self._answer(flow, state, inbound, now, port, notes)
 
     def _start(
-        self, flow: Flow, inbound: Inbound | None, now: datetime, port: Port, notes: list[str]
+        self,
+        flow: Flow,
+        inbound: Inbound,
+        now: datetime,
+        port: Port,
+        notes: list[str],
+        *,
+        answer: bool = True,
     ) -> Outcome:
+        """Start a flow; with `answer`, the message that started it also answers step one."""
         if not flow.steps:  # a flow that only answers (我的报事)
-            done = flow.done({}, openid=inbound.openid if inbound else "", now=now, port=port)
+            done = flow.done({}, openid=inbound.openid, now=now, port=port)
             return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
         first = flow.steps[0]
         state = State(flow.name, first.name, {}, [], 0, now)
-        if inbound is not None and isinstance(
-            self._parse(first, inbound, now, {}, port), inputs.Parsed
-        ):
+        if answer and isinstance(self._parse(first, inbound, now, {}, port), inputs.Parsed):
             return self._answer(flow, state, inbound, now, port, notes)
         return self._reply(state, now, *notes, self.prompt(first, {}))
 
