@@ -150,6 +150,8 @@ class FlowText(_Worded):
     followed: str = NonEmpty
     yes_word: str = NonEmpty
     no_word: str = NonEmpty
+    yes_words: tuple[str, ...] = ()
+    no_words: tuple[str, ...] = ()
 
 
 class MineText(_Worded):

@@ -125,14 +125,14 @@ def report_flow(content: ReportContent) -> Flow:
 
     def find_place(value: Any, data: Data, port: Port) -> inputs.ParseResult:
         category = category_of(data)
-        if isinstance(value, dict):  # a shared location (lat, lng, label)
-            near = port.nearest_place(value["lat"], value["lng"])
+        if isinstance(value, inputs.Location):
+            near = port.nearest_place(value.lat, value.lng)
             place = {
                 "id": near["id"] if near else None,
-                "name": near["name"] if near else value["label"],
-                "text": value["label"],
-                "lat": value["lat"],
-                "lng": value["lng"],
+                "name": near["name"] if near else value.label,
+                "text": value.label,
+                "lat": value.lat,
+                "lng": value.lng,
                 "matched": near is not None,
                 "typed": False,
             }
@@ -233,7 +233,10 @@ def report_flow(content: ReportContent) -> Flow:
         Choose(
             "confirm_category",
             prompt=lambda d: words.confirm_category.format(name=by_key[d["category"]["key"]].name),
-            options=(Option("yes", words.confirm_yes), Option("no", words.confirm_no)),
+            options=(
+                Option("yes", words.confirm_yes, words.yes_words),
+                Option("no", words.confirm_no, words.no_words),
+            ),
             next=lambda d: after_category(d) if d["confirm_category"] == "yes" else "pick_category",
         ),
         Choose("pick_category", words.pick_category, category_options, next=after_category),
@@ -257,7 +260,10 @@ def report_flow(content: ReportContent) -> Flow:
         Choose(
             "duplicate",
             prompt=duplicate_prompt,
-            options=(Option("same", words.duplicate_yes), Option("new", words.duplicate_no)),
+            options=(
+                Option("same", words.duplicate_yes, words.yes_words),
+                Option("new", words.duplicate_no, words.no_words),
+            ),
             next=after_duplicate,
         ),
         *question_steps,
