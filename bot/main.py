@@ -23,6 +23,7 @@ from bot.auth import NotSignedIn
 from bot.console import places as console_places
 from bot.console import routes as console
 from bot.console import tokens as console_tokens
+from bot.open311 import routes as open311
 from bot.services import build_services
 from bot.wechat.gate import Refused
 from config.settings import Env, Settings, get_settings
@@ -66,6 +67,7 @@ def create_app(
     app.include_router(console.router)
     app.include_router(console_places.router)
     app.include_router(console_tokens.router)
+    app.include_router(open311.router)
     if settings.simulator_enabled:
         from bot.simulator import routes as simulator
 

@@ -241,6 +241,18 @@ class StaffNotices(_Worded):
     no_place: str = NonEmpty
 
 
+class Open311Text(_Worded):
+    """What Open311 (GeoReport v2) clients show: service groups, hints and the receipt."""
+
+    ALLOWED = {"received": {"reference"}, "referred": {"status", "to"}}
+
+    group: str = NonEmpty
+    urgent_group: str = NonEmpty
+    yes_no_hint: str = NonEmpty
+    received: str = NonEmpty
+    referred: str = NonEmpty
+
+
 class ReportContent(_Strict):
     """Everything of reports.yaml."""
 
@@ -252,6 +264,7 @@ class ReportContent(_Strict):
     follow_up: FollowUpText
     pushes: Pushes
     staff: StaffNotices
+    open311: Open311Text
 
     @field_validator("categories")
     @classmethod
