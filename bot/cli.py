@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bot.cli_outbox import outbox_app, scheduler, worker
+from bot.cli_reports import reports_app
 from bot.cli_sandbox import sandbox_api
 from bot.cli_staff import staff_app
 from config.settings import Settings
@@ -23,6 +24,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(staff_app, name="staff")
+app.add_typer(reports_app, name="reports")
 app.command()(worker)
 app.command()(scheduler)
 app.command("sandbox-api")(sandbox_api)
@@ -91,7 +93,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 
 @demo_app.command("load")
 def demo_load() -> None:
-    """Create the demo residents the simulator offers (safe to run twice)."""
+    """Create the demo residents, a demo committee with buildings, and demo staff (safe to run
+    twice)."""
+    from bot import demo_data
     from store import users
     from store.db import make_engine, unit_of_work
 
@@ -104,7 +108,12 @@ def demo_load() -> None:
         for openid in DEMO_RESIDENTS:
             if users.get(session, openid) is None:
                 users.seen(session, openid, now, event="subscribe", own_message=False)
+        accounts = demo_data.load(session, now)
     out.print(f"demo residents ready: {', '.join(DEMO_RESIDENTS)}")
+    out.print(
+        f"demo committee {demo_data.COMMITTEE} with buildings 1栋-6栋; console accounts "
+        f"{', '.join(accounts)} (password {demo_data.ACCOUNTS[0][3]}, demo only)"
+    )
 
 
 def main() -> None:

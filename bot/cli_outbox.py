@@ -113,15 +113,21 @@ def scheduler(
     """Run the scheduler (exactly one runs; a second waits for the first to stop)."""
     from bot.delivery.runtime import delivery_worker
     from bot.leader import sole_scheduler
-    from bot.scheduler import build_scheduler
+    from bot.media import PhotoFetcher
+    from bot.scheduler import build_scheduler, report_planner
 
     settings, content, database = _process_parts()
 
     async def main() -> None:
         stop = _stop_on_signals()
         async with sole_scheduler(database), delivery_worker(settings, database, content) as w:
+            photos = PhotoFetcher(database=database, api=w.api, media_dir=settings.media_dir)
             jobs = build_scheduler(
-                timezone=settings.tz, delivery_tick=w.tick, tick_seconds=tick_seconds
+                timezone=settings.tz,
+                delivery_tick=w.tick,
+                fetch_media=photos.tick,
+                report_planning=report_planner(database, content),
+                tick_seconds=tick_seconds,
             )
             jobs.start()
             typer.echo(f"scheduler running: {', '.join(j.id for j in jobs.get_jobs())}")

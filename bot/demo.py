@@ -4,16 +4,19 @@ so one command shows messages going out."""
 from __future__ import annotations
 
 import asyncio
+from base64 import b64encode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from bot.delivery.runtime import delivery_worker
+from bot.media import PhotoFetcher
 from bot.sandbox import create_sandbox
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, report_planner
 from bot.services import Services
 
 SANDBOX_BASE = "http://wechat-sandbox.local"
@@ -51,6 +54,16 @@ async def tell_sandbox(app: FastAPI, kind: str, openid: str) -> None:
         await client.post("/_sandbox/interactions", json={"openid": openid})
 
 
+async def hold_media(app: FastAPI, media_id: str, data: bytes) -> None:
+    """Put a photo in the sandbox's temporary media, as WeChat holds what a resident sent."""
+    if getattr(app.state, "demo_sandbox", None) is None:
+        return
+    encoded = b64encode(data).decode()
+    body = {"media_id": media_id, "content_type": "image/png", "data_base64": encoded}
+    async with sandbox_client(app) as client:
+        await client.post("/_sandbox/media", json=body)
+
+
 async def sent_to(app: FastAPI, openid: str) -> list[dict[str, Any]]:
     """What the sandbox received for a resident (empty outside demo mode)."""
     if getattr(app.state, "demo_sandbox", None) is None:
@@ -78,7 +91,20 @@ async def running(app: FastAPI) -> AsyncIterator[None]:
         app.state.demo_worker = worker
         stop = asyncio.Event()
         loop = asyncio.create_task(worker.run(stop, idle_seconds=1.0))
-        scheduler = build_scheduler(timezone=settings.tz, delivery_tick=worker.tick)
+
+        def clock() -> datetime:
+            # Read at each run, so a clock a test puts in later is the one used.
+            return services.clock()
+
+        photos = PhotoFetcher(database=services.database, api=worker.api,
+                              media_dir=settings.media_dir, clock=clock)  # fmt: skip
+        app.state.demo_photos = photos
+        scheduler = build_scheduler(
+            timezone=settings.tz,
+            delivery_tick=worker.tick,
+            fetch_media=photos.tick,
+            report_planning=report_planner(services.database, services.content, clock),
+        )
         scheduler.start()
         try:
             yield

@@ -18,6 +18,7 @@ from bot import docs, logs, webhook
 from bot.api import outbox as outbox_api
 from bot.api import places as places_api
 from bot.api import problems as api_problems
+from bot.api import reports as reports_api
 from bot.api import staff as staff_api
 from bot.auth import NotSignedIn
 from bot.console import places as console_places
@@ -63,6 +64,7 @@ def create_app(
     app.include_router(outbox_api.router)
     app.include_router(staff_api.router)
     app.include_router(places_api.router)
+    app.include_router(reports_api.router)
     app.include_router(console.public)
     app.include_router(console.router)
     app.include_router(console_places.router)

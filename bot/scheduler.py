@@ -3,26 +3,81 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from anyio import to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine as Database
+
+from bot import reporting
+from config.content import Content
+from store.db import unit_of_work
+from store.types import utcnow
 
 DELIVERY_TICK = "delivery-tick"
+REPORT_MEDIA = "report-media"
+REPORT_PLANNER = "report-planner"
+Job = Callable[[], Awaitable[int]]
+PLANNERS = (
+    reporting.remind_and_escalate,
+    reporting.ask_follow_ups,
+    reporting.close_unanswered,
+)
+
+
+def plan_reports(database: Database, content: Content, now: datetime) -> int:
+    """Remind and escalate, ask 回访 questions, close the unanswered; how many reports moved."""
+    moved = 0
+    for planner in PLANNERS:
+        # One unit of work each: a planner that fails leaves the others' work committed.
+        with unit_of_work(database) as session:
+            moved += planner(session, content, now)
+    return moved
+
+
+def report_planner(
+    database: Database, content: Content, clock: Callable[[], datetime] = utcnow
+) -> Job:
+    """The report-planner job: plan_reports at the clock's now, off the event loop."""
+
+    async def plan() -> int:
+        return await to_thread.run_sync(plan_reports, database, content, clock())
+
+    return plan
 
 
 def build_scheduler(
-    *, timezone: ZoneInfo, delivery_tick: Callable[[], Awaitable[int]], tick_seconds: float = 5.0
+    *,
+    timezone: ZoneInfo,
+    delivery_tick: Job,
+    fetch_media: Job,
+    report_planning: Job,
+    tick_seconds: float = 5.0,
+    media_seconds: float = 30.0,
+    planner_seconds: float = 60.0,
 ) -> AsyncIOScheduler:
-    """The scheduler with Linli's fixed jobs (planners of later issues are added here)."""
+    """The scheduler with Linli's fixed jobs: delivery, report photos and the report planner."""
     scheduler = AsyncIOScheduler(timezone=timezone)
-    scheduler.add_job(
-        delivery_tick,
-        "interval",
-        seconds=tick_seconds,
-        id=DELIVERY_TICK,
-        name="deliver due outbox messages",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
+    jobs = (
+        (delivery_tick, DELIVERY_TICK, tick_seconds, "deliver due outbox messages"),
+        (fetch_media, REPORT_MEDIA, media_seconds, "copy report photos from WeChat"),
+        (
+            report_planning,
+            REPORT_PLANNER,
+            planner_seconds,
+            "remind, escalate, follow up reports",
+        ),
     )
+    for job, job_id, seconds, name in jobs:
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler

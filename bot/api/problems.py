@@ -15,6 +15,7 @@ WHY = {
     401: "No valid session or API token",
     403: "Signed in, but not allowed (admins only)",
     404: "Not found, or in a committee the caller may not see",
+    409: "The change does not fit the object's current state",
     422: "A field is missing or wrong",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import demo
 from bot.services import Services
+from bot.simulator.photo import sample_png
 from bot.wechat.pusher import Pusher
 from store import simulator_queries
 from store.models import InboundMessage
@@ -209,7 +211,10 @@ async def _fields(request: Request, pusher: Pusher, body: Send) -> dict[str, Any
     if body.kind == "voice":
         return pusher.voice(openid, body.text)
     if body.kind == "image":
-        return pusher.image(openid)
+        # As WeChat does, the sandbox holds the photo the message's media id points at.
+        media_id = "sim_" + secrets.token_hex(8)
+        await demo.hold_media(request.app, media_id, sample_png(seed=len(media_id) * 7))
+        return pusher.image(openid, media_id=media_id)
     if body.kind == "location":
         assert body.lat is not None and body.lng is not None
         return pusher.location(openid, body.lat, body.lng, body.label)

@@ -5,20 +5,30 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from bot.leader import sole_scheduler
-from bot.scheduler import DELIVERY_TICK, build_scheduler
+from bot.scheduler import DELIVERY_TICK, REPORT_MEDIA, REPORT_PLANNER, build_scheduler
 
 
 def test_the_scheduler_has_its_fixed_jobs_and_replaces_them_on_restart() -> None:
     async def tick() -> int:
         return 0
 
-    scheduler = build_scheduler(timezone=ZoneInfo("Asia/Shanghai"), delivery_tick=tick)
-    again = build_scheduler(timezone=ZoneInfo("Asia/Shanghai"), delivery_tick=tick)
-    assert [job.id for job in scheduler.get_jobs()] == [DELIVERY_TICK]
-    assert [job.id for job in again.get_jobs()] == [DELIVERY_TICK]
+    def build() -> AsyncIOScheduler:
+        return build_scheduler(
+            timezone=ZoneInfo("Asia/Shanghai"), delivery_tick=tick, fetch_media=tick,
+            report_planning=tick,
+        )  # fmt: skip
+
+    fixed = [DELIVERY_TICK, REPORT_MEDIA, REPORT_PLANNER]
+    assert fixed == ["delivery-tick", "report-media", "report-planner"]
+    scheduler, again = build(), build()
+    assert [job.id for job in scheduler.get_jobs()] == fixed
+    assert [job.id for job in again.get_jobs()] == fixed
+    every = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+    assert every == {DELIVERY_TICK: 5, REPORT_MEDIA: 30, REPORT_PLANNER: 60}
 
 
 def test_a_second_scheduler_waits_until_the_first_stops(database: Engine) -> None:
