@@ -15,7 +15,7 @@ from config.content import Content
 from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
 from flows.reports import FOLLOW_UP
 from store import human, outbox, place_names, reports
-from store.staff_models import Place
+from store.staff_models import Committee, Place, SubDistrict
 
 # What an applier learnt that the reply may mention, e.g. {"reference": "BS-20261128-0042"}.
 Facts = dict[str, str]
@@ -60,7 +60,8 @@ def _file_report(session: Session, effect: FileReport, context: Context) -> Fact
         source="wechat",
         answers=[dict(a) for a in effect.answers],
         reporter_openid=effect.openid,
-        committee_id=place.committee_id if place else _sole_committee(session),
+        committee_id=place.committee_id if place else _sole(session, Committee),
+        sub_district_id=_sole(session, SubDistrict),
         place_id=place.id if place else None,
         place_text=effect.place_text,
         lat=effect.lat,
@@ -90,11 +91,9 @@ def _answer_follow_up(session: Session, effect: AnswerFollowUp, context: Context
     return {"reference": effect.reference}
 
 
-def _sole_committee(session: Session) -> int | None:
-    """An installation serving one committee files unplaced reports there."""
-    from store.staff_models import Committee
-
-    ids = session.exec(select(Committee.id).limit(2)).all()
+def _sole(session: Session, table: type[Committee] | type[SubDistrict]) -> int | None:
+    """The only committee (or sub-district) of the installation: unplaced reports go there."""
+    ids = session.exec(select(table.id).limit(2)).all()
     return ids[0] if len(ids) == 1 else None
 
 

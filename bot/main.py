@@ -22,6 +22,7 @@ from bot.api import reports as reports_api
 from bot.api import staff as staff_api
 from bot.auth import NotSignedIn
 from bot.console import places as console_places
+from bot.console import reports as console_reports
 from bot.console import routes as console
 from bot.console import tokens as console_tokens
 from bot.open311 import routes as open311
@@ -69,6 +70,7 @@ def create_app(
     app.include_router(console.router)
     app.include_router(console_places.router)
     app.include_router(console_tokens.router)
+    app.include_router(console_reports.router)
     app.include_router(open311.router)
     if settings.simulator_enabled:
         from bot.simulator import routes as simulator

@@ -40,6 +40,8 @@ class Report(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
     committee_id: int | None = _fk("committee.id")
+    # Kept for every report, so one of no committee still belongs to its sub-district's admins.
+    sub_district_id: int | None = _fk("sub_district.id")
     category: str = Field(sa_column=Column(String(64), nullable=False))
     urgent: bool = Field(default=False)
     description: str = Field(sa_column=Column(Text(), nullable=False))

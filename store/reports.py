@@ -27,7 +27,7 @@ from store.report_models import (
     ReportPhoto,
 )
 from store.scope import Scope
-from store.staff_models import SUBDISTRICT_ADMIN, Place, StaffUser
+from store.staff_models import SUBDISTRICT_ADMIN, Committee, Place, StaffUser
 from store.upsert import insert_for
 
 RESIDENT = audit.Actor(None, "居民")
@@ -66,6 +66,8 @@ class NewReport:
     answers: list[dict[str, Any]] = field(default_factory=list)
     reporter_openid: str | None = None
     committee_id: int | None = None
+    # For a report of no committee: the sub-district whose admins see it.
+    sub_district_id: int | None = None
     place_id: int | None = None
     place_text: str = ""
     lat: float | None = None
@@ -98,12 +100,16 @@ def next_reference(session: Session, prefix: str, day: date) -> str:
     return f"{prefix}-{key}-{number:04d}"
 
 
-def _active(staff: StaffUser | None, committee_id: int | None) -> StaffUser | None:
+def _active(
+    session: Session, staff: StaffUser | None, committee_id: int | None
+) -> StaffUser | None:
+    """The staff member if enabled and of this committee (admins: of its sub-district)."""
     if staff is None or staff.disabled:
         return None
-    if staff.role == SUBDISTRICT_ADMIN or committee_id is None:
-        return staff
-    return staff if staff.committee_id == committee_id else None
+    if staff.role != SUBDISTRICT_ADMIN:
+        return staff if committee_id is not None and staff.committee_id == committee_id else None
+    home = session.get(Committee, committee_id) if committee_id is not None else None
+    return staff if home is None or home.sub_district_id == staff.sub_district_id else None
 
 
 def _by_username(session: Session, username: str) -> StaffUser | None:
@@ -126,15 +132,15 @@ def pick_handler(
             if override.place == place.name or (
                 override.grid is not None and override.grid == place.grid_area
             ):
-                chosen = _active(_by_username(session, override.person), committee_id)
+                chosen = _active(session, _by_username(session, override.person), committee_id)
                 if chosen is not None:
                     return chosen
     if person:
-        chosen = _active(_by_username(session, person), committee_id)
+        chosen = _active(session, _by_username(session, person), committee_id)
         if chosen is not None:
             return chosen
     if role == "grid_worker" and place is not None and place.handler_id is not None:
-        return _active(session.get(StaffUser, place.handler_id), committee_id)
+        return _active(session, session.get(StaffUser, place.handler_id), committee_id)
     return None
 
 
@@ -142,9 +148,11 @@ def create(
     session: Session, new: NewReport, *, reference: str, assignee_id: int | None, now: datetime
 ) -> Report:
     """Save a new report with its photos (to be fetched) and the first line of its timeline."""
+    home = session.get(Committee, new.committee_id) if new.committee_id is not None else None
     report = Report(
         reference=reference,
         committee_id=new.committee_id,
+        sub_district_id=home.sub_district_id if home else new.sub_district_id,
         category=new.category,
         urgent=new.urgent,
         description=new.description,
@@ -350,7 +358,7 @@ def assign(
     session: Session, report: Report, *, actor: audit.Actor, staff: StaffUser, now: datetime
 ) -> ReportEvent:
     """Give a report to a member of staff of its committee."""
-    if _active(staff, report.committee_id) is None:
+    if _active(session, staff, report.committee_id) is None:
         raise ReportError("assignee", "not an active member of this committee's staff")
     before = audit.snapshot(report)
     report.assignee_id, report.updated_at = staff.id, now
@@ -470,10 +478,13 @@ def of_resident(session: Session, openid: str, limit: int = 5) -> list[ResidentR
 
 
 def visible(scope: Scope) -> Any:
-    """A query for the reports a staff member may see (sub-district level ones: admins only)."""
+    """A query for the reports a staff member may see; reports of no committee are their
+    sub-district admins'."""
     own = col(Report.committee_id).in_(scope.committee_ids)
-    query = select(Report)
-    return query.where(own | col(Report.committee_id).is_(None) if scope.admin else own)
+    unplaced = col(Report.committee_id).is_(None) & (
+        Report.sub_district_id == scope.sub_district_id
+    )
+    return select(Report).where(own | unplaced if scope.admin else own)
 
 
 def get_visible(session: Session, scope: Scope, reference: str) -> Report | None:

@@ -24,6 +24,7 @@ from bot.auth import (
     require_admin,
     require_staff,
 )
+from bot.console import report_views
 from bot.services import Services
 from config.settings import Env
 from store import audit, staff, staff_sessions
@@ -142,9 +143,11 @@ def login(
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, who: Staff) -> HTMLResponse:
     """The home page."""
-    t = services_of(request).content.console
+    services = services_of(request)
+    t = services.content.console
     return page(request, "home.html", who, welcome=t.welcome.format(name=who.staff.display_name),
-                 role_name=t[f"role_{who.staff.role}"])  # fmt: skip
+                 role_name=t[f"role_{who.staff.role}"],
+                 summary=report_views.summary(services, who.scope))  # fmt: skip
 
 
 @router.post("/logout")

@@ -127,6 +127,7 @@ def file_request(
         source="open311",
         answers=answers,
         committee_id=place.committee_id if place else caller.staff.committee_id,
+        sub_district_id=caller.staff.sub_district_id,
         place_id=place.id if place else None,
         place_text=label,
         lat=lat,

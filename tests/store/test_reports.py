@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from store import audit, reports
+from store import audit, reports, scope
 from store.db import unit_of_work
 from store.place_names import building_key, match
 from store.report_models import Report
@@ -168,3 +168,27 @@ def test_followers_are_counted_once_and_the_reporter_is_not_one(database: Engine
         assert not reports.follow(session, report, "o_neighbour", NOW)
         assert not reports.follow(session, report, "o_reporter", NOW)
         assert reports.audience(session, report) == ["o_reporter", "o_neighbour"]
+
+
+def test_a_report_of_no_committee_belongs_to_its_sub_districts_admins_only(
+    database: Engine,
+) -> None:
+    place = seed(database)
+    here = create_staff(database, "admin_here", role="subdistrict_admin", committee=None)
+    there = create_staff(
+        database, "admin_there", role="subdistrict_admin", committee=None, district="别的街道"
+    )
+    with unit_of_work(database) as session:
+        report = _report(
+            session, place, committee_id=None, place_id=None, sub_district_id=here.sub_district_id
+        )
+        for person, sees in ((here, True), (there, False), (place.grid_worker, False)):
+            person_scope = scope.of(session, person)
+            found = reports.get_visible(session, person_scope, report.reference)
+            assert (found is not None) is sees, person.username
+        # Nor can a report of this committee be handed to another sub-district's admin.
+        placed = _report(session, place)
+        with pytest.raises(reports.ReportError):
+            reports.assign(session, placed, actor=audit.CLI, staff=there, now=NOW)
+        reports.assign(session, placed, actor=audit.CLI, staff=here, now=NOW)
+        assert placed.assignee_id == here.id

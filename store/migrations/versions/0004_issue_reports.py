@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=32), nullable=False),
     sa.Column('committee_id', sa.Integer(), nullable=True),
+    sa.Column('sub_district_id', sa.Integer(), nullable=True),
     sa.Column('category', sa.String(length=64), nullable=False),
     sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
@@ -53,6 +54,7 @@ def upgrade() -> None:
     sa.Column('reopened', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['staff_user.id'], ),
     sa.ForeignKeyConstraint(['committee_id'], ['committee.id'], ),
+    sa.ForeignKeyConstraint(['sub_district_id'], ['sub_district.id'], ),
     sa.ForeignKeyConstraint(['place_id'], ['place.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('reference')
@@ -61,6 +63,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_report_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index('ix_report_category_status_created', ['category', 'status', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_committee_id'), ['committee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_sub_district_id'), ['sub_district_id'], unique=False)
         batch_op.create_index('ix_report_committee_status', ['committee_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_place_id'), ['place_id'], unique=False)
@@ -142,6 +145,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_place_id'))
         batch_op.drop_index(batch_op.f('ix_report_created_at'))
         batch_op.drop_index('ix_report_committee_status')
+        batch_op.drop_index(batch_op.f('ix_report_sub_district_id'))
         batch_op.drop_index(batch_op.f('ix_report_committee_id'))
         batch_op.drop_index('ix_report_category_status_created')
         batch_op.drop_index(batch_op.f('ix_report_assignee_id'))

@@ -1,0 +1,336 @@
+"""What the 报事 pages show: the inbox's filters and rows, one report, and the dashboard."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import HTTPException
+from sqlmodel import Session
+
+from bot.reporting import category_name
+from bot.services import Services
+from config.content import ConsoleText, Content
+from store import report_inbox, report_stats, reports
+from store.places import listed as places_listed
+from store.report_inbox import InboxFilter, ReportFacts
+from store.report_models import OPEN, Report
+from store.scope import Scope
+from store.staff import visible as staff_visible
+from store.staff_models import GRID_WORKER, StaffUser
+
+PER_PAGE = 50
+STATS_DAYS = 30
+MAX_WAITING_HOURS = 24 * 365
+
+
+def _refuse(name: str, reason: str) -> HTTPException:
+    return HTTPException(422, detail=[{"field": name, "reason": reason}])
+
+
+def duration(t: ConsoleText, minutes: float | None) -> str:
+    """A span of time in words: 45分钟, 3小时, 2天5小时 (— when unknown)."""
+    if minutes is None:
+        return "—"
+    whole = max(0, math.floor(minutes))
+    if whole < 60:
+        return t.duration_minutes.format(minutes=whole)
+    hours = whole // 60
+    if hours < 24:
+        return t.duration_hours.format(hours=hours)
+    return t.duration_days.format(days=hours // 24, hours=hours % 24)
+
+
+def local_time(when: datetime, tz: Any) -> str:
+    """A moment in the committee's time zone, to the minute."""
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def masked(openid: str | None) -> str:
+    """An openid as staff see it: …last4."""
+    return f"…{openid[-4:]}" if openid else "—"
+
+
+# -- the inbox's filters -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """The inbox's filters as asked (kept for the form and links) and as the store reads them."""
+
+    wanted: InboxFilter
+    mine: bool
+    asked: dict[str, str] = field(default_factory=dict)
+
+    def link(self, **changes: Any) -> str:
+        """The query string of these filters with some values changed."""
+        values = {**self.asked, "mine": "1" if self.mine else "0", **changes}
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def _whole(name: str, value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise _refuse(name, "a whole number")
+    return int(value)
+
+
+def read_filters(content: Content, me: StaffUser, params: Mapping[str, str]) -> InboxQuery:
+    """The inbox filters from the query string (422 for values that cannot be meant)."""
+    asked = {k: params.get(k, "").strip() for k in ("status", "category", "place", "handler")}
+    asked["waiting"] = params.get("waiting", "").strip()
+    status = asked["status"] or report_inbox.OPEN_ONLY
+    if status not in report_inbox.STATUS_FILTERS:
+        raise _refuse("status", f"one of {', '.join(report_inbox.STATUS_FILTERS)}")
+    category = asked["category"] or None
+    if category and category not in {c.key for c in content.reports.categories}:
+        raise _refuse("category", "not a category of reports.yaml")
+    waiting = None
+    if asked["waiting"]:
+        try:
+            waiting = float(asked["waiting"])
+        except ValueError:
+            raise _refuse("waiting", "a number of hours") from None
+        if not 0 <= waiting <= MAX_WAITING_HOURS:
+            raise _refuse("waiting", f"between 0 and {MAX_WAITING_HOURS} hours")
+    # Grid workers mostly want what is theirs: 我的报事 unless they ask for everything.
+    mine_asked = params.get("mine", "")
+    mine = mine_asked == "1" if mine_asked else me.role == GRID_WORKER
+    handler = asked["handler"]
+    unassigned = handler == "none" and not mine
+    assignee = me.id if mine else (None if handler in ("", "none") else _whole("handler", handler))
+    wanted = InboxFilter(
+        status=status, category=category, place_id=_whole("place", asked["place"]),
+        assignee_id=assignee, unassigned=unassigned, waiting_hours=waiting,
+    )  # fmt: skip
+    return InboxQuery(wanted, mine, asked)
+
+
+# -- the inbox -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One line of the inbox."""
+
+    reference: str
+    category: str
+    place: str
+    status: str
+    handler: str
+    age: str
+    urgent: bool
+    followers: int
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """A page of the inbox with what its filter form offers."""
+
+    rows: list[InboxRow]
+    total: int
+    page: int
+    pages: int
+    categories: dict[str, str]
+    statuses: dict[str, str]
+    places: dict[int, str]
+    handlers: dict[int, str]
+    layouts: dict[str, str]
+
+
+def place_name(content: Content, item: ReportFacts) -> str:
+    """The matched place, else what the resident typed."""
+    if item.place is not None:
+        return item.place.name
+    return item.report.place_text or content.reports.staff.no_place
+
+
+def _row(content: Content, item: ReportFacts, now: datetime) -> InboxRow:
+    report, t = item.report, content.console
+    # Open reports show how long they have waited; finished ones how long they took.
+    end = now if report.status in OPEN else report.closed_at or report.resolved_at or now
+    return InboxRow(
+        reference=report.reference,
+        category=category_name(content, report.category),
+        place=place_name(content, item),
+        status=content.reports.status(report.status),
+        handler=item.handler.display_name if item.handler else t.handler_unassigned,
+        age=duration(t, (end - report.created_at).total_seconds() / 60),
+        urgent=report.urgent,
+        followers=item.followers,
+    )
+
+
+def inbox(services: Services, scope: Scope, asked: InboxQuery, page: int) -> Inbox:
+    """One page of the scope's reports matching the filters, newest first."""
+    content, now = services.content, services.clock()
+    t = content.console
+    query = report_inbox.filtered(scope, asked.wanted, now)
+    with Session(services.database) as session:
+        found, total = report_inbox.page_of(session, query, page, PER_PAGE)
+        rows = [_row(content, item, now) for item in report_inbox.facts(session, found)]
+        places = {p.id or 0: p.name for p in places_listed(session, scope)}
+        people = session.exec(staff_visible(scope).order_by(StaffUser.display_name)).all()
+    statuses = {report_inbox.OPEN_ONLY: t.status_open, report_inbox.EVERY: t.status_all}
+    statuses |= content.reports.statuses
+    return Inbox(
+        rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PER_PAGE)),
+        categories={c.key: c.name for c in content.reports.categories}, statuses=statuses,
+        places=places, handlers={p.id or 0: p.display_name for p in people if not p.disabled},
+        layouts={k: v.title for k, v in content.report_exports.layouts.items()},
+    )  # fmt: skip
+
+
+# -- one report ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """A photo's place on the page: shown when stored, a word while pending or failed."""
+
+    position: int
+    stored: bool
+    state: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One line of the timeline as staff read it."""
+
+    when: str
+    who: str
+    what: str
+    note: str
+    public: bool
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One report and everything its page shows."""
+
+    report: Report
+    created: str
+    committee: str
+    category: str
+    place: str
+    grid_area: str
+    status: str
+    handler: str
+    reporter: str
+    source: str
+    followers: int
+    follow_up: str
+    photos: list[PhotoView]
+    timeline: list[EventView]
+    actions: list[str]
+    assignable: dict[int, str]
+
+
+def _event(t: ConsoleText, tz: Any, names: dict[int, str], event: Any) -> EventView:
+    who = names.get(event.actor_id or 0) or {
+        reports.RESIDENT.label: t.actor_resident, reports.SYSTEM.label: t.actor_system,
+    }.get(event.actor, event.actor)  # fmt: skip
+    return EventView(
+        when=local_time(event.at, tz),
+        who=who,
+        what=getattr(t, f"event_{event.kind}", event.kind),
+        note=event.note,
+        public=event.public and event.kind != "created",
+    )
+
+
+def _follow_up(t: ConsoleText, report: Report) -> str:
+    if report.follow_up_answered_at is None:
+        return t.follow_up_waiting if report.follow_up_asked_at else "—"
+    said = t.follow_up_solved if report.follow_up_solved else t.follow_up_not_solved
+    rating = report.follow_up_rating
+    return t.follow_up_rated.format(answer=said, rating=rating) if rating else said
+
+
+def allowed_actions(report: Report) -> list[str]:
+    """The staff actions that fit the report's status, in the order the page offers them."""
+    steps = [
+        action for action in ("accept", "start", "resolve", "reject", "refer", "close")
+        if report.status in reports.TRANSITIONS[action][0]
+    ]  # fmt: skip
+    assign = ["assign"] if report.status in OPEN else []
+    return [*steps, *assign, "note"]
+
+
+def detail(session: Session, services: Services, scope: Scope, report: Report) -> Detail:
+    """Everything the page of one report shows."""
+    content, tz = services.content, services.settings.tz
+    t = content.console
+    [item] = report_inbox.facts(session, [report])
+    events = reports.timeline(session, report.id or 0)
+    names = report_inbox.staff_names(session, (e.actor_id for e in events))
+    words = {"pending": t.photo_pending, "failed": t.photo_failed, "stored": ""}
+    photos = [
+        PhotoView(p.position, p.status == "stored", words.get(p.status, p.status))
+        for p in reports.photos(session, report.id or 0)
+    ]
+    people = report_inbox.assignable(session, scope, report)
+    return Detail(
+        report=report,
+        created=local_time(report.created_at, tz),
+        committee=item.committee,
+        category=category_name(content, report.category),
+        place=place_name(content, item),
+        grid_area=(item.place.grid_area or "") if item.place else "",
+        status=content.reports.status(report.status),
+        handler=item.handler.display_name if item.handler else t.handler_unassigned,
+        reporter=masked(report.reporter_openid),
+        source=getattr(t, f"source_{report.source}", report.source),
+        followers=item.followers,
+        follow_up=_follow_up(t, report),
+        photos=photos,
+        timeline=[_event(t, tz, names, e) for e in events],
+        actions=allowed_actions(report),
+        assignable={p.id or 0: p.display_name for p in people},
+    )
+
+
+# -- the dashboard -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The dashboard's figures in words."""
+
+    days: int
+    total: int
+    categories: list[tuple[str, int]]
+    statuses: list[tuple[str, int]]
+    to_accept: str
+    to_resolve: str
+    follow_up: str
+
+
+def summary(services: Services, scope: Scope) -> Summary:
+    """Figures over the scope's reports of the last STATS_DAYS days."""
+    content = services.content
+    t = content.console
+    since = services.clock() - timedelta(days=STATS_DAYS)
+    with Session(services.database) as session:
+        stats = report_stats.summary(session, scope, since=since)
+    asked = stats.satisfaction
+    share = asked.solved_share
+    follow_up = t.stats_follow_up_line.format(
+        asked=asked.asked, answered=asked.answered,
+        solved="—" if share is None else f"{share:.0%}",
+        rating="—" if asked.average_rating is None else f"{asked.average_rating:.1f}",
+    )  # fmt: skip
+    return Summary(
+        days=STATS_DAYS,
+        total=stats.total,
+        categories=[(category_name(content, k), n) for k, n in stats.by_category.items()],
+        statuses=[(content.reports.status(k), n) for k, n in stats.by_status.items()],
+        to_accept=duration(t, stats.median_minutes_to_accept),
+        to_resolve=duration(t, stats.median_minutes_to_resolve),
+        follow_up=follow_up,
+    )

@@ -1,0 +1,130 @@
+"""/console/reports: the 报事 inbox, one report with its actions, its photos, and the export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from bot.auth import Principal, check_csrf, require_staff
+from bot.console import report_actions, report_sheet, report_views
+from bot.console.report_actions import Acting, ActionForm
+from bot.console.routes import Csrf, page, services_of
+from store import audit, report_inbox, report_photos, reports
+from store.db import unit_of_work
+from store.report_models import Report
+
+router = APIRouter(
+    prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
+)
+Staff = Annotated[Principal, Depends(require_staff)]
+PageNumber = Annotated[int, Query(alias="page", ge=1, le=1_000_000)]
+Position = Annotated[int, Path(ge=1, le=99)]  # never past what a 32-bit column holds
+TEXT = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused with a 422
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _not_found(field: str) -> HTTPException:
+    return HTTPException(404, detail=[{"field": field, "reason": "not found"}])
+
+
+def _report(session: Session, who: Principal, reference: str, *, lock: bool = False) -> Report:
+    # PostgreSQL text cannot hold NUL: such a reference names no report.
+    find = report_inbox.to_change if lock else reports.get_visible
+    report = None if "\x00" in reference else find(session, who.scope, reference)
+    if report is None:
+        raise _not_found("reference")
+    return report
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def inbox_page(request: Request, who: Staff, page_number: PageNumber = 1) -> HTMLResponse:
+    """The inbox: the staff member's reports, filtered, newest first."""
+    services = services_of(request)
+    asked = report_views.read_filters(services.content, who.staff, request.query_params)
+    inbox = report_views.inbox(services, who.scope, asked, page_number)
+    summary = report_views.summary(services, who.scope)
+    return page(request, "reports.html", who, inbox=inbox, asked=asked, summary=summary)
+
+
+@router.get("/reports/export.xlsx")
+def export(request: Request, who: Staff, layout: str = "linli") -> Response:
+    """The filtered reports (every page) as an Excel sheet in a layout of report_exports.yaml."""
+    services = services_of(request)
+    chosen = services.content.report_exports.layouts.get(layout)
+    if chosen is None:
+        raise HTTPException(422, detail=[{"field": "layout", "reason": "not a known layout"}])
+    asked = report_views.read_filters(services.content, who.staff, request.query_params)
+    now = services.clock()
+    query = report_inbox.filtered(who.scope, asked.wanted, now)
+    with Session(services.database) as session:
+        table = report_sheet.rows(session, services.content, services.settings.tz, query, chosen)
+    day = now.astimezone(services.settings.tz).strftime("%Y%m%d")
+    headers = {"Content-Disposition": f'attachment; filename="reports-{layout}-{day}.xlsx"'}
+    return Response(report_sheet.workbook(chosen, table), media_type=XLSX, headers=headers)
+
+
+def _detail_page(request: Request, who: Principal, reference: str, **context: Any) -> HTMLResponse:
+    services = services_of(request)
+    with Session(services.database) as session:
+        shown = report_views.detail(session, services, who.scope, _report(session, who, reference))
+    return page(request, "report.html", who, r=shown, **context)
+
+
+@router.get("/reports/{reference}", response_class=HTMLResponse)
+def report_page(request: Request, who: Staff, reference: str, done: str = "") -> HTMLResponse:
+    """One report: what, where, photos, its timeline and what staff can do next."""
+    t = services_of(request).content.console
+    known = done in report_actions.STEPS
+    notice = t.report_done.format(action=t[f"action_{done}"]) if known else None
+    return _detail_page(request, who, reference, notice=notice)
+
+
+@router.get("/reports/{reference}/photos/{position}")
+def photo(request: Request, who: Staff, reference: str, position: Position) -> FileResponse:
+    """A stored photo of a report the staff member may see (404 otherwise, or not yet stored)."""
+    services = services_of(request)
+    with Session(services.database) as session:
+        report = _report(session, who, reference)
+        found = report_photos.visible_photo(session, who.scope, report.reference, position)
+    file = report_photos.file_of(services.settings.media_dir, found)
+    if found is None or file is None:
+        raise _not_found("position")
+    response = FileResponse(file, media_type=found.content_type or "image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.post("/reports/{reference}/{action}", response_class=HTMLResponse, response_model=None)
+def act(
+    request: Request,
+    who: Staff,
+    reference: str,
+    action: str,
+    note: Annotated[str, Form(max_length=2000, pattern=TEXT)] = "",
+    public: Annotated[str, Form()] = "",
+    referred_to: Annotated[str, Form(max_length=200, pattern=TEXT)] = "",
+    assignee_id: Annotated[str, Form()] = "",
+    token: Csrf = None,
+) -> HTMLResponse | RedirectResponse:
+    """Do one action on a report; a refused one is explained on the report's page."""
+    check_csrf(request, who, token)
+    if action not in report_actions.STEPS:
+        raise _not_found("action")
+    services = services_of(request)
+    form = ActionForm(note=note, public=bool(public), referred_to=referred_to,
+                      assignee_id=assignee_id)  # fmt: skip
+    status = ""
+    try:
+        with unit_of_work(services.database) as session:
+            report = _report(session, who, reference, lock=True)
+            status, reference = report.status, report.reference
+            acting = Acting(session, services.content, who.scope, audit.Actor.of(who.staff),
+                            services.clock())  # fmt: skip
+            report_actions.act(acting, report, action, form)
+    except reports.ReportError as refused:
+        problem = report_actions.refusal(services.content, status, action, refused)
+        return _detail_page(request, who, reference, problem=problem, form=form, tried=action)
+    return RedirectResponse(f"/console/reports/{reference}?done={action}", status_code=303)
