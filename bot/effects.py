@@ -124,8 +124,9 @@ def _masked(openid: str) -> str:
 class StorePort:
     """The read-only port flows see, backed by the current session."""
 
-    def __init__(self, session: Session, content: Content, now: datetime) -> None:
+    def __init__(self, session: Session, content: Content, now: datetime, openid: str) -> None:
         self.session = session
+        self.openid = openid
         self.content = content
         self.now = now
         self._places: list[Place] | None = None
@@ -179,6 +180,7 @@ class StorePort:
             "reference": found.reference,
             "description": found.description[:60],
             "status": self.content.reports.status(found.status),
+            "own": found.reporter_openid == self.openid,
         }
 
     def reports_of(self, openid: str) -> list[dict[str, Any]]:

@@ -111,7 +111,7 @@ class PushHandler:
     def _converse(self, session: Session, inbound: Inbound, now: datetime) -> str | None:
         row = conversations.load(session, inbound.openid)
         state = State(**row) if row is not None else State()
-        port = effects.StorePort(session, self.content, now)
+        port = effects.StorePort(session, self.content, now, inbound.openid)
         outcome = self.engine.advance(state, inbound, now, port)
         facts: effects.Facts = {}
         context = effects.Context(now, self.content, self.tz)

@@ -374,6 +374,7 @@ CONSOLE_KEYS = frozenset(
         "event_note",
         "event_assigned",
         "event_followed",
+        "event_repeated",
         "event_reminded",
         "event_escalated",
         "event_follow_up_asked",

@@ -112,6 +112,8 @@ class FlowText(_Worded):
         "confirm_category": {"name"},
         "place_unknown": {"place"},
         "duplicate_prompt": {"place", "reference", "description", "status"},
+        "duplicate_own_prompt": {"place", "reference", "description", "status"},
+        "repeated": {"reference"},
         "photos_prompt": {"max"},
         "photo_received": {"count", "left"},
         "summary": {"category", "place", "description", "answers", "photos"},
@@ -136,6 +138,7 @@ class FlowText(_Worded):
     place_keep: str = NonEmpty
     place_retry: str = NonEmpty
     duplicate_prompt: str = NonEmpty
+    duplicate_own_prompt: str = NonEmpty
     duplicate_yes: str = NonEmpty
     duplicate_no: str = NonEmpty
     photos_prompt: str = NonEmpty
@@ -148,6 +151,7 @@ class FlowText(_Worded):
     submitted: str = NonEmpty
     discarded: str = NonEmpty
     followed: str = NonEmpty
+    repeated: str = NonEmpty
     yes_word: str = NonEmpty
     no_word: str = NonEmpty
     yes_words: tuple[str, ...] = ()

@@ -172,7 +172,8 @@ def report_flow(content: ReportContent) -> Flow:
 
     def duplicate_prompt(data: Data) -> str:
         found = data["place"]["duplicate"]
-        return words.duplicate_prompt.format(
+        wording = words.duplicate_own_prompt if found.get("own") else words.duplicate_prompt
+        return wording.format(
             place=data["place"]["name"] or data["place"]["text"],
             reference=found["reference"],
             description=found["description"],
@@ -181,9 +182,11 @@ def report_flow(content: ReportContent) -> Flow:
 
     def finish(data: Data, *, openid: str, now: datetime, port: Port) -> Done:
         if data.get("duplicate") == "same":
-            reference = data["place"]["duplicate"]["reference"]
+            found = data["place"]["duplicate"]
+            reference = found["reference"]
+            said = words.repeated if found.get("own") else words.followed
             return Done(
-                replies=(words.followed.format(reference=reference),),
+                replies=(said.format(reference=reference),),
                 effects=(FollowReport(openid, reference),),
             )
         if data.get("confirm") != "submit":

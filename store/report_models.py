@@ -94,7 +94,7 @@ class ReportEvent(SQLModel, table=True):
     report_id: int = _fk("report.id", nullable=False)
     at: datetime = _when(nullable=False)
     # created, accepted, in_progress, resolved, closed, rejected, referred, reopened, note,
-    # assigned, followed, reminded, escalated, follow_up_asked, follow_up_answered
+    # assigned, followed, repeated, reminded, escalated, follow_up_asked, follow_up_answered
     kind: str = Field(sa_column=Column(String(32), nullable=False))
     from_status: str | None = Field(default=None, sa_column=Column(String(16)))
     to_status: str | None = Field(default=None, sa_column=Column(String(16)))

@@ -222,8 +222,10 @@ def find_duplicate(
 
 
 def follow(session: Session, report: Report, openid: str, now: datetime) -> bool:
-    """Add a follower (+1); False when they report or follow it already."""
+    """Add a follower (+1); False when they report or follow it already (a reporter saying it
+    again is marked on the timeline, so staff see the problem persists)."""
     if report.reporter_openid == openid:
+        _event(session, report, "repeated", RESIDENT, now)
         return False
     statement = (
         insert_for(session, ReportFollower)

@@ -444,3 +444,27 @@ def test_my_reports_lists_own_reports_newest_first_with_status(
     reply = chat.last_reply or ""
     first, second = REFERENCE.findall(reply)
     assert first > second  # newest first
+
+
+def test_reporting_ones_own_open_report_again_is_not_a_new_one_and_staff_see_it(
+    database: Engine, place: Neighbourhood
+) -> None:
+    chat = open_chat(database)
+    run(chat, [Sends("我要报事"), Sends("7"), Sends("灯不亮"), Sends("3栋"), Sends("没有")])
+    run(chat, [Sends("1")])
+    reference = reference_in(chat)
+    run(
+        chat,
+        [
+            Sends("我要报事"),
+            Sends("7"),
+            Sends("灯还是不亮"),
+            Sends("3栋"),
+            Answers("您已经反映过3栋的这个问题", reference, "（已提交）"),
+            Sends("是"),
+            Answers(f"已告诉工作人员您再次反映了 {reference}"),
+            Stored(Report, count=1),
+            Stored(ReportFollower, count=0),
+            Stored(ReportEvent, kind="repeated"),
+        ],
+    )
