@@ -19,9 +19,9 @@ from anyio import to_thread
 from sqlalchemy.engine import Engine as Database
 
 from bot.delivery.policy import backoff
+from bot.delivery.runtime import wechat_api
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import InvalidMedia, WeChatAPIError
-from bot.wechat.tokens import SharedTokens
 from config.settings import Settings
 from store import report_photos
 from store.db import unit_of_work
@@ -158,12 +158,5 @@ async def photo_fetcher(
 ) -> AsyncIterator[PhotoFetcher]:
     """A fetcher with its own WeChat API client (for `linli reports fetch-media`)."""
     async with httpx.AsyncClient(transport=transport) as http:
-        api = WeChatAPI(
-            http,
-            base_url=settings.wechat_api_base,
-            app_id=settings.wechat_app_id,
-            app_secret=settings.wechat_app_secret,
-            tokens=SharedTokens(database, settings.wechat_app_id),
-            timeout=settings.wechat_api_timeout_seconds,
-        )
+        api = wechat_api(http, settings, database)
         yield PhotoFetcher(database=database, api=api, media_dir=settings.media_dir)

@@ -93,26 +93,29 @@ def tell_residents(
     status = content.reports.status(report.status)
     queued = 0
     for openid in reports.audience(session, report):
-        added = outbox.enqueue(
-            session,
-            key=f"report-event:{event.id}:{openid}",
-            audience=outbox.RESIDENT,
-            recipient=openid,
-            kind=STATUS_KIND,
-            payload={
-                "text": text,
-                "report": report.reference,
-                "data": {
-                    "reference": report.reference,
-                    "category": category,
-                    "status": status,
-                    "note": event.note,
-                },
-            },
-            now=now,
-        )
-        queued += added is not None
+        key = f"report-event:{event.id}:{openid}"
+        queued += _push(session, report, openid, key, text, category, status, event.note, now)
     return queued
+
+
+def _push(
+    session: Session,
+    report: Report,
+    openid: str,
+    key: str,
+    text: str,
+    category: str,
+    status: str,
+    note: str,
+    now: datetime,
+) -> bool:
+    """Queue one status message; `data` fills a template when the 48-hour window is closed."""
+    data = {"reference": report.reference, "category": category, "status": status, "note": note}
+    added = outbox.enqueue(
+        session, key=key, audience=outbox.RESIDENT, recipient=openid, kind=STATUS_KIND,
+        payload={"text": text, "report": report.reference, "data": data}, now=now,
+    )  # fmt: skip
+    return added is not None
 
 
 def submit(
@@ -245,26 +248,11 @@ def ask_follow_ups(session: Session, content: Content, now: datetime) -> int:
             continue  # made through Open311 or the console: nobody to ask in WeChat
         category = _category(content, report.category).name
         text = words.question.format(reference=report.reference, category=category)
-        outbox.enqueue(
-            session,
-            key=f"report-follow-up:{report.reference}:{report.reopened}",
-            audience=outbox.RESIDENT,
-            recipient=report.reporter_openid,
-            kind=STATUS_KIND,
-            payload={
-                "text": text,
-                "report": report.reference,
-                "data": {
-                    "reference": report.reference,
-                    "category": category,
-                    "status": content.reports.status(report.status),
-                    "note": words.question.splitlines()[0].format(
-                        reference=report.reference, category=category
-                    ),
-                },
-            },
-            now=now,
-        )
+        _push(
+            session, report, report.reporter_openid,
+            f"report-follow-up:{report.reference}:{report.reopened}", text, category,
+            content.reports.status(report.status), text.splitlines()[0], now,
+        )  # fmt: skip
         asked += 1
     return asked
 

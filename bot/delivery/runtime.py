@@ -16,6 +16,18 @@ from config.content import Content
 from config.settings import Settings
 
 
+def wechat_api(http: httpx.AsyncClient, settings: Settings, database: Database) -> WeChatAPI:
+    """The WeChat API client for these settings, sharing the access token through the database."""
+    return WeChatAPI(
+        http,
+        base_url=settings.wechat_api_base,
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret,
+        tokens=SharedTokens(database, settings.wechat_app_id),
+        timeout=settings.wechat_api_timeout_seconds,
+    )
+
+
 @asynccontextmanager
 async def delivery_worker(
     settings: Settings,
@@ -28,14 +40,7 @@ async def delivery_worker(
     limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
     async with httpx.AsyncClient(transport=transport, limits=limits) as http:
         timeout = settings.wechat_api_timeout_seconds
-        api = WeChatAPI(
-            http,
-            base_url=settings.wechat_api_base,
-            app_id=settings.wechat_app_id,
-            app_secret=settings.wechat_app_secret,
-            tokens=SharedTokens(database, settings.wechat_app_id),
-            timeout=timeout,
-        )
+        api = wechat_api(http, settings, database)
         robot = (
             WeComRobot(http, settings.wecom_webhook_url, timeout=timeout)
             if settings.wecom_webhook_url
