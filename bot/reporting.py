@@ -80,9 +80,8 @@ def tell_residents(
 ) -> int:
     """Push a public change to the reporter and every follower; how many were queued."""
     pushes = content.reports.pushes
+    # Every status has its own sentence; anything else (a public note) reads as progress.
     wording = getattr(pushes, event.kind if event.kind in pushes.ALLOWED else "note")
-    if event.kind == "note":
-        wording = pushes.note
     category = _category(content, report.category).name
     text = wording.format(
         reference=report.reference,
