@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from bot import reporting
 from config.content import Content
 from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
-from flows.reports import FOLLOW_UP
+from flows.reports import FOLLOW_UP, FOLLOW_UP_LATE
 from store import human, outbox, place_names, reports
 from store.staff_models import Committee, Place, SubDistrict
 
@@ -142,7 +142,11 @@ class StorePort:
         if report is None:
             return None
         category = reporting.category_name(self.content, report.category)
-        return FOLLOW_UP, {"reference": report.reference, "category": category}
+        data = {"reference": report.reference, "category": category}
+        closes = timedelta(days=self.content.reports.policy.follow_up_close_days)
+        asked = report.follow_up_asked_at
+        on_time = asked is not None and asked >= self.now - closes
+        return (FOLLOW_UP if on_time else FOLLOW_UP_LATE), data
 
     def places(self) -> list[Place]:
         """Every known place (loaded once per message)."""

@@ -189,6 +189,9 @@ class FollowUpText(_Worded):
     question: str = NonEmpty
     solved: str = NonEmpty
     not_solved: str = NonEmpty
+    solved_words: tuple[str, ...] = ()
+    not_solved_words: tuple[str, ...] = ()
+    late_hint: str = NonEmpty
     rating_prompt: str = NonEmpty
     rating_hint: str = NonEmpty
     thanks: str = NonEmpty

@@ -20,6 +20,7 @@ def build_flows(content: Content) -> tuple[Flow, ...]:
         report_flow(reports),
         my_reports_flow(reports),
         follow_up_flow(reports),
+        follow_up_flow(reports, late=True),
     )
 
 

@@ -24,9 +24,12 @@ from flows.steps import (
     Option,
     Port,
     Step,
+    option_words,
 )
 
 REPORT, MINE, FOLLOW_UP = "report", "my_reports", "report_follow_up"
+# A late answer to 回访 must be said in words: by then a bare 1 or 2 is a menu choice.
+FOLLOW_UP_LATE = "report_follow_up_late"
 # A first sentence this long is kept as the description, so it is not asked again.
 DESCRIPTION_MIN = 6
 
@@ -325,9 +328,40 @@ def my_reports_flow(content: ReportContent) -> Flow:
     return Flow(name=MINE, title=words.title, keywords=words.keywords, steps=(), done=answer)
 
 
-def follow_up_flow(content: ReportContent) -> Flow:
-    """回访: started by the resident's answer to the question the scheduler sent."""
+def _in_words(options: tuple[Option, ...], hint: str) -> InputKind:
+    """An option named in words only; a number is refused (it is a menu choice)."""
+    choices = option_words(options)
+
+    def parse(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+        text = inputs.normalise(inbound.text)
+        if not inbound.has_words or any(ch.isdigit() for ch in text):
+            return inputs.Invalid(hint)
+        return inputs.parse_choice(text, choices)
+
+    return InputKind("words_only_choice", parse, hint)
+
+
+def follow_up_flow(content: ReportContent, *, late: bool = False) -> Flow:
+    """回访: started by the resident's answer to the question the scheduler sent; `late`, once
+    the report was closed unanswered, takes only an answer in words."""
     words = content.follow_up
+    options = (
+        Option("yes", words.solved, words.solved_words),
+        Option("no", words.not_solved, words.not_solved_words),
+    )
+
+    def question(data: Data) -> str:
+        first = words.question.splitlines()[0]
+        return first.format(reference=data.get("reference", ""), category=data.get("category", ""))
+
+    def after_solved(data: Data) -> str | None:
+        return "rating" if data["solved"] == "yes" else None
+
+    solved: Step = (
+        Ask("solved", question, accepts=_in_words(options, words.late_hint), next=after_solved)
+        if late
+        else Choose("solved", question, options, next=after_solved)
+    )
 
     def rating(value: Any, data: Data, now: datetime) -> str | None:
         return None if _score(value) is not None else words.rating_hint
@@ -340,20 +374,10 @@ def follow_up_flow(content: ReportContent) -> Flow:
         return Done(replies=(reply,), effects=(effect,))
 
     return Flow(
-        name=FOLLOW_UP,
+        name=FOLLOW_UP_LATE if late else FOLLOW_UP,
         title=words.solved,
         listed=False,
-        steps=(
-            Choose(
-                "solved",
-                prompt=lambda d: words.question.splitlines()[0].format(
-                    reference=d.get("reference", ""), category=d.get("category", "")
-                ),
-                options=(Option("yes", words.solved), Option("no", words.not_solved)),
-                next=lambda d: "rating" if d["solved"] == "yes" else None,
-            ),
-            Ask("rating", prompt=words.rating_prompt, accepts=TEXT, validate=rating),
-        ),
+        steps=(solved, Ask("rating", prompt=words.rating_prompt, accepts=TEXT, validate=rating)),
         done=finish,
     )
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from store import audit
@@ -28,7 +30,7 @@ from store.report_models import (
 )
 from store.scope import Scope
 from store.staff_models import SUBDISTRICT_ADMIN, Committee, Place, StaffUser
-from store.upsert import insert_for
+from store.upsert import connection, insert_for
 
 RESIDENT = audit.Actor(None, "居民")
 SYSTEM = audit.Actor(None, "system")
@@ -403,16 +405,22 @@ def by_reference(session: Session, reference: str) -> Report | None:
     return session.exec(select(Report).where(Report.reference == reference.strip())).first()
 
 
-def awaiting_follow_up_answer(session: Session, openid: str, since: datetime) -> Report | None:
-    """The reporter's newest report whose 回访 question (asked after `since`) is unanswered."""
-    query = (
-        select(Report)
-        .where(Report.reporter_openid == openid)
-        .where(col(Report.follow_up_asked_at).is_not(None), Report.follow_up_asked_at >= since)
-        .where(col(Report.follow_up_answered_at).is_(None))
-        .order_by(col(Report.follow_up_asked_at).desc())
-    )
-    return session.exec(query).first()
+# On every message outside a flow, so a Core statement built once: no ORM objects.
+_AWAITING = (
+    sa_select(Report.reference, Report.category, Report.follow_up_asked_at)
+    .where(Report.reporter_openid == bindparam("openid"))
+    .where(col(Report.follow_up_asked_at) >= bindparam("since"))
+    .where(col(Report.follow_up_answered_at).is_(None))
+    .order_by(col(Report.follow_up_asked_at).desc())
+    .limit(1)
+)
+
+
+def awaiting_follow_up_answer(session: Session, openid: str, since: datetime) -> Any:
+    """The reporter's newest report (reference, category, follow_up_asked_at) whose 回访 question,
+    asked after `since`, is unanswered; None when there is none."""
+    params = {"openid": openid, "since": since}
+    return connection(session).execute(_AWAITING, params).first()
 
 
 def due_for_follow_up(session: Session, resolved_before: datetime) -> Sequence[Report]:
