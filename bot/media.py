@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 from anyio import to_thread
+from fastapi.responses import FileResponse
 from sqlalchemy.engine import Engine as Database
 
 from bot.delivery.policy import backoff
@@ -45,6 +46,15 @@ MAX_ATTEMPTS = 8
 # Eight tries spread over a few hours, well inside the 3 days WeChat keeps the file.
 RETRY_BASE_SECONDS = 60.0
 RETRY_MAX_SECONDS = 3600.0
+
+
+def photo_response(file: Path, content_type: str | None) -> FileResponse:
+    """A stored photo for staff: only image types we know, never sniffed, never kept by proxies."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    # Whatever WeChat said, nothing but a known image type reaches a browser (no SVG, no HTML).
+    media_type = kind if kind in EXTENSIONS else "application/octet-stream"
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(file, media_type=media_type, headers=headers)
 
 
 def extension(content_type: str) -> str:

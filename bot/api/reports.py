@@ -15,6 +15,7 @@ from bot.api import report_schemas as schemas
 from bot.api.paging import MAX_ID, PageRequest, one_of, page_request, paginate
 from bot.api.problems import problems
 from bot.auth import Principal, require_staff
+from bot.media import photo_response
 from bot.services import Services
 from store import audit, report_photos, reports
 from store import staff as staff_service
@@ -200,8 +201,4 @@ def report_photo(
     file = report_photos.file_of(services.settings.media_dir, photo)
     if photo is None or file is None:
         raise HTTPException(404, detail=[{"field": "position", "reason": "no stored photo"}])
-    return FileResponse(
-        file,
-        media_type=photo.content_type or "application/octet-stream",
-        headers={"Cache-Control": "private, max-age=86400"},
-    )
+    return photo_response(file, photo.content_type)

@@ -12,6 +12,7 @@ from bot.auth import Principal, check_csrf, require_staff
 from bot.console import report_actions, report_sheet, report_views
 from bot.console.report_actions import Acting, ActionForm
 from bot.console.routes import Csrf, page, services_of
+from bot.media import photo_response
 from store import audit, report_inbox, report_photos, reports
 from store.db import unit_of_work
 from store.report_models import Report
@@ -92,9 +93,7 @@ def photo(request: Request, who: Staff, reference: str, position: Position) -> F
     file = report_photos.file_of(services.settings.media_dir, found)
     if found is None or file is None:
         raise _not_found("position")
-    response = FileResponse(file, media_type=found.content_type or "image/jpeg")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return photo_response(file, found.content_type)
 
 
 @router.post("/reports/{reference}/{action}", response_class=HTMLResponse, response_model=None)

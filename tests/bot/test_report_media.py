@@ -132,3 +132,19 @@ def test_linli_reports_fetch_media_runs_the_job_once(database: Engine, tmp_path:
     result = CliRunner().invoke(cli, ["reports", "fetch-media"], env=env)
     assert result.exit_code == 0, result.output
     assert "0 stored, 0 to retry, 0 failed" in result.output
+
+
+def test_a_file_that_is_not_a_known_image_type_is_never_rendered_by_the_browser(
+    database: Engine, tmp_path: Path
+) -> None:
+    seed(database)
+    desk = open_desk(database, tmp_path)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    desk.upload("media-odd", svg, "image/svg+xml")
+    reference = desk.report("o_zhang", photos=("media-odd",))
+    assert desk.fetch_photos() == 1
+    clerk = token_for(database, create_staff(database, "li", committee=COMMITTEE))
+    shown = desk.api("GET", f"/api/v1/reports/{reference}/photos/1", clerk)
+    assert shown.status_code == 200 and shown.content == svg
+    assert shown.headers["content-type"] == "application/octet-stream"
+    assert shown.headers["x-content-type-options"] == "nosniff"
