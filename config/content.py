@@ -180,11 +180,13 @@ class StaffTexts(Strict):
     """What staff notifications say."""
 
     human_request: str = NonEmpty
+    report_link: str = NonEmpty
 
-    @field_validator("human_request")
+    @field_validator("human_request", "report_link")
     @classmethod
-    def _known(cls, value: str) -> str:
-        unknown = _placeholders(value) - {"resident", "text"}
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        allowed = {"human_request": {"resident", "text"}, "report_link": {"url"}}
+        unknown = _placeholders(value) - allowed[info.field_name or ""]
         if unknown:
             raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
         return value

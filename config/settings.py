@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     wechat_api_timeout_seconds: float = Field(default=5.0, gt=0)
     # Photos residents send with reports, copied from WeChat (which keeps media 3 days).
     media_dir: Path = DEFAULT_DATA_DIR / "media"
+    # Where staff reach Linli (https://linli.example.gov.cn): WeCom notices link to the report.
+    public_url: str = Field(default="", pattern=r"^(https?://[^\s]+)?$")
 
     @field_validator("wechat_aes_key")
     @classmethod

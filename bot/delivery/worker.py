@@ -160,7 +160,7 @@ class DeliveryWorker:
                 due.append(message)
             else:
                 await to_thread.run_sync(self._settle, message.id, held)
-        notices = [(m.id, m.payload["text"]) for m in due]
+        notices = [(m.id, self._staff_text(m)) for m in due]
         posts = plan_posts(notices, self.notifications.robot_heading)
         failed: dict[int, outbox.Outcome] = {}
         waiting: set[int] = set()
@@ -187,6 +187,15 @@ class DeliveryWorker:
             else:
                 outcome = outbox.Outcome(outbox.SENT, channel=policy.ROBOT)
             await to_thread.run_sync(self._settle, message.id, outcome)
+
+    def _staff_text(self, message: OutboxMessage) -> str:
+        """A staff notice, with a link to the report in the console when Linli knows its URL."""
+        text = str(message.payload["text"])
+        reference, base = message.payload.get("report"), self.settings.public_url.rstrip("/")
+        if not (reference and base):
+            return text
+        url = f"{base}/console/reports/{reference}"
+        return f"{text}\n{self.notifications.staff_texts.report_link.format(url=url)}"
 
     # -- shared --------------------------------------------------------------------------------
 

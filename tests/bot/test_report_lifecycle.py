@@ -216,3 +216,13 @@ def followers_of(database: Engine, report_id: int) -> list[str]:
     with Session(database) as session:
         query = select(ReportFollower.openid).where(ReportFollower.report_id == report_id)
         return list(session.exec(query))
+
+
+def test_with_a_public_url_the_wecom_notice_links_to_the_report_in_the_console(
+    database: Engine, tmp_path: Path, place: Neighbourhood
+) -> None:
+    desk = open_desk(database, tmp_path, public_url="https://linli.example.gov.cn/")
+    ref = desk.report(A)
+    desk.deliver()
+    [notice] = desk.robot_texts()
+    assert f"详情：https://linli.example.gov.cn/console/reports/{ref}" in notice
