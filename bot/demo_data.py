@@ -17,10 +17,14 @@ ACCOUNTS = (
     ("demo-admin", "示例管理员", SUBDISTRICT_ADMIN, "Demo-Linli-2026"),
     ("demo-grid", "示例网格员", GRID_WORKER, "Demo-Linli-2026"),
 )
-# Made-up coordinates around one point; committees enter their own.
-BASE = (23.1291, 113.2644)
-BUILDINGS = [(f"{n}栋", "第一网格" if n <= 3 else "第二网格") for n in range(1, 7)]
-PUBLIC = ("小区东门", "地下停车场")
+# Made-up coordinates (committees enter their own), matching the simulator's location buttons:
+# 3栋 at its 3栋 button, the other buildings 110 m apart in a row, and the two public places.
+THIRD = (23.1296, 113.2651)
+BUILDINGS = [
+    (f"{n}栋", "第一网格" if n <= 3 else "第二网格", (THIRD[0] + (n - 3) * 0.001, THIRD[1]))
+    for n in range(1, 7)
+]
+PUBLIC = (("小区东门", (23.1291, 113.2644)), ("地下停车场", (23.1287, 113.2639)))
 
 
 def load(session: Session, now: datetime) -> list[str]:
@@ -37,17 +41,17 @@ def load(session: Session, now: datetime) -> list[str]:
         )  # fmt: skip
     known = set(session.exec(select(Place.name).where(Place.committee_id == home.id)))
     grid_worker = accounts["demo-grid"]
-    for index, (name, grid) in enumerate(BUILDINGS):
+    for name, grid, (lat, lng) in BUILDINGS:
         if name not in known:
             session.add(
                 Place(
                     committee_id=home.id or 0, kind="building", name=name, grid_area=grid,
-                    handler_id=grid_worker.id if grid == "第一网格" else None,
-                    lat=BASE[0] + 0.0006 * index, lng=BASE[1],
+                    handler_id=grid_worker.id if grid == "第一网格" else None, lat=lat, lng=lng,
                 )
             )  # fmt: skip
-    for name in PUBLIC:
+    for name, (lat, lng) in PUBLIC:
         if name not in known:
-            session.add(Place(committee_id=home.id or 0, kind="public", name=name))
+            place = Place(committee_id=home.id or 0, kind="public", name=name, lat=lat, lng=lng)
+            session.add(place)
     session.flush()
     return list(accounts)

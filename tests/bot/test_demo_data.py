@@ -9,7 +9,7 @@ from bot import demo_data
 from store import staff
 from store.db import unit_of_work
 from store.staff_models import Place
-from tests.chat import Answers, Sends, open_chat, run
+from tests.chat import Answers, Sends, SendsLocation, open_chat, run
 from tests.staff_helpers import NOW
 
 
@@ -30,5 +30,19 @@ def test_demo_data_loads_twice_without_doubling_and_its_accounts_sign_in(databas
             Sends("楼道灯坏了"),
             Sends("二栋"),
             Answers("请发送现场照片"),
+        ],
+    )
+    # … or by the simulator's 3栋 location button.
+    chat = open_chat(database)
+    chat.openid = "demo-li"
+    run(
+        chat,
+        [
+            Sends("我要报事"),
+            Sends("7"),
+            Sends("路灯不亮"),
+            SendsLocation(23.1296, 113.2651, "3栋"),
+            Sends("没有"),
+            Answers("地点：3栋"),
         ],
     )
