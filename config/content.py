@@ -377,6 +377,7 @@ CONSOLE_KEYS = frozenset(
         "event_assigned",
         "event_followed",
         "event_repeated",
+        "report_overdue",
         "event_reminded",
         "event_escalated",
         "event_follow_up_asked",

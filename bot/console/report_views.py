@@ -18,7 +18,7 @@ from config.content import ConsoleText, Content
 from store import report_inbox, report_stats, reports
 from store.places import listed as places_listed
 from store.report_inbox import InboxFilter, ReportFacts
-from store.report_models import OPEN, Report
+from store.report_models import OPEN, SUBMITTED, Report
 from store.scope import Scope
 from store.staff import visible as staff_visible
 from store.staff_models import GRID_WORKER, StaffUser
@@ -125,6 +125,8 @@ class InboxRow:
     handler: str
     age: str
     urgent: bool
+    # Still not accepted after the planner's reminder (accept_minutes).
+    overdue: bool
     followers: int
 
 
@@ -162,6 +164,7 @@ def _row(content: Content, item: ReportFacts, now: datetime) -> InboxRow:
         handler=item.handler.display_name if item.handler else t.handler_unassigned,
         age=duration(t, (end - report.created_at).total_seconds() / 60),
         urgent=report.urgent,
+        overdue=report.status == SUBMITTED and report.reminded_at is not None,
         followers=item.followers,
     )
 

@@ -168,6 +168,22 @@ def test_a_grid_worker_sees_their_own_reports_first_and_the_filters_narrow_the_l
     assert _references(clerk.get("/console/reports?mine=1").text) == []
 
 
+def test_a_report_still_waiting_after_the_reminder_is_marked_overdue(
+    database: Engine, tmp_path: Path
+) -> None:
+    desk = _desk(database, tmp_path)
+    late = desk.submit(place=desk.building_3)
+    fresh = desk.submit(place=desk.building_3)
+    with unit_of_work(database) as session:
+        report = reports.by_reference(session, late)
+        assert report is not None
+        reports.mark(session, report, "reminded", NOW)
+    page = desk.client("wang").get("/console/reports").text
+    rows = {r: re.search(rf"{r}</a>.*?</td>", page, re.S) for r in (late, fresh)}
+    assert "超时未受理" in rows[late].group(0)  # type: ignore[union-attr]
+    assert "超时未受理" not in rows[fresh].group(0)  # type: ignore[union-attr]
+
+
 def test_finished_reports_leave_the_default_list_and_bad_filters_are_refused(
     database: Engine, tmp_path: Path
 ) -> None:
