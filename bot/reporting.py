@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from config.content import Content
 from config.report_content import Category
+from flows.inputs import mask_numbers_in
 from store import audit, outbox, reports
 from store.report_models import Report, ReportEvent
 from store.staff_models import Place, StaffUser
@@ -58,7 +59,8 @@ def _tell_staff(
         "reference": report.reference,
         "category": _category(content, report.category).name,
         "place": place_name(session, report, content),
-        "description": report.description[:120],
+        # The WeCom group is wider than the console: numbers residents typed stay masked.
+        "description": mask_numbers_in(report.description[:120]),
         "handler": handler_name(session, report, content),
     }
     if minutes is not None:

@@ -353,3 +353,13 @@ def mask_mobile(v: str) -> str:
     if len(v) <= 7:
         return "*" * len(v)
     return v[:3] + "*" * (len(v) - 7) + v[-4:]
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_numbers_in(text: str) -> str:
+    """Free text with any ID-card or mobile number in it masked (for group chats and lists)."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_card(m.group(0)), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(m.group(0)), text)

@@ -468,3 +468,17 @@ def test_reporting_ones_own_open_report_again_is_not_a_new_one_and_staff_see_it(
             Stored(ReportEvent, kind="repeated"),
         ],
     )
+
+
+def test_a_phone_number_in_the_description_is_masked_in_the_wecom_notice_only(
+    database: Engine, place: Neighbourhood
+) -> None:
+    chat = open_chat(database)
+    said = "楼道灯坏了，有事打13812345678"
+    run(chat, [Sends("我要报事"), Sends("7"), Sends(said), Sends("3栋"), Sends("没有")])
+    run(chat, [Sends("1")])
+    assert only_report(database).description == said  # staff open it in the console
+    with Session(database) as session:
+        [notice] = session.exec(select(OutboxMessage).where(OutboxMessage.audience == "staff"))
+    assert "138****5678" in notice.payload["text"]
+    assert "13812345678" not in notice.payload["text"]

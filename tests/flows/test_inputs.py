@@ -12,6 +12,7 @@ from flows.inputs import (
     Parsed,
     mask_id_card,
     mask_mobile,
+    mask_numbers_in,
     normalise,
     parse_choice,
     parse_date,
@@ -398,3 +399,10 @@ def test_mask_mobile_keeps_first_three_and_last_four(value: str, expected: str) 
 )
 def test_every_hint_returned_is_a_declared_hint_key(result: Parsed | Invalid) -> None:
     assert isinstance(result, Invalid) and result.hint in HINTS
+
+
+def test_numbers_inside_free_text_are_masked_and_other_digits_kept() -> None:
+    said = "楼下3栋2单元，电话13812345678，身份证11010519491231002X，共15辆车"
+    assert mask_numbers_in(said) == (
+        "楼下3栋2单元，电话138****5678，身份证110105********002X，共15辆车"
+    )
