@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from bot import reporting
 from config.content import Content
 from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
+from flows.inputs import mask_numbers_in
 from flows.reports import FOLLOW_UP, FOLLOW_UP_LATE
 from store import human, outbox, place_names, reports
 from store.staff_models import Committee, Place, SubDistrict
@@ -75,14 +76,14 @@ def _file_report(session: Session, effect: FileReport, context: Context) -> Fact
 
 
 def _follow_report(session: Session, effect: FollowReport, context: Context) -> Facts:
-    report = reports.by_reference(session, effect.reference)
+    report = reports.by_reference(session, effect.reference, lock=True)
     if report is not None:
         reports.follow(session, report, effect.openid, context.now)
     return {"reference": effect.reference}
 
 
 def _answer_follow_up(session: Session, effect: AnswerFollowUp, context: Context) -> Facts:
-    report = reports.by_reference(session, effect.reference)
+    report = reports.by_reference(session, effect.reference, lock=True)
     if report is not None and report.reporter_openid == effect.openid:
         reporting.answer_follow_up(
             session, context.content, report, solved=effect.solved, rating=effect.rating,
@@ -144,8 +145,10 @@ class StorePort:
         category = reporting.category_name(self.content, report.category)
         data = {"reference": report.reference, "category": category}
         closes = timedelta(days=self.content.reports.policy.follow_up_close_days)
-        asked = report.follow_up_asked_at
-        on_time = asked is not None and asked >= self.now - closes
+        # A bare 1 or 2 answers only a question the resident has seen, while it is fresh.
+        key = reporting.follow_up_key(report.reference, report.reopened)
+        seen = outbox.status_of(self.session, key) == outbox.SENT
+        on_time = seen and report.follow_up_asked_at >= self.now - closes
         return (FOLLOW_UP if on_time else FOLLOW_UP_LATE), data
 
     def places(self) -> list[Place]:
@@ -182,7 +185,7 @@ class StorePort:
             return None
         return {
             "reference": found.reference,
-            "description": found.description[:60],
+            "description": mask_numbers_in(found.description[:60]),
             "status": self.content.reports.status(found.status),
             "own": found.reporter_openid == self.openid,
         }

@@ -17,6 +17,7 @@ from store.report_models import Report, ReportEvent
 from store.staff_models import Place, StaffUser
 
 STATUS_KIND = "status_update"
+NOTE_PUSHED = 300  # characters of a staff note told to residents (the timeline keeps it all)
 STAFF_KIND = "staff_notice"
 
 
@@ -85,17 +86,19 @@ def tell_residents(
     # Every status has its own sentence; anything else (a public note) reads as progress.
     wording = getattr(pushes, event.kind if event.kind in pushes.ALLOWED else "note")
     category = _category(content, report.category).name
+    # WeChat refuses a customer-service text over 2,048 bytes: a long note is cut for the push.
+    note = event.note if len(event.note) <= NOTE_PUSHED else event.note[: NOTE_PUSHED - 1] + "…"
     text = wording.format(
         reference=report.reference,
         category=category,
-        note=event.note,
+        note=note,
         to=report.referred_to or "",
     ).strip()
     status = content.reports.status(report.status)
     queued = 0
     for openid in reports.audience(session, report):
         key = f"report-event:{event.id}:{openid}"
-        queued += _push(session, report, openid, key, text, category, status, event.note, now)
+        queued += _push(session, report, openid, key, text, category, status, note, now)
     return queued
 
 
@@ -141,6 +144,7 @@ def submit(
         role=category.route.role,
         person=category.route.person,
         overrides=overrides,
+        sub_district_id=new.sub_district_id,
     )
     policy = content.reports.policy
     reference = reports.next_reference(session, policy.reference_prefix, now.astimezone(tz).date())
@@ -174,9 +178,11 @@ def change(
     )
     tell_residents(session, content, report, event, now)
     if action == "reopen":
+        staff = content.reports.staff
+        wording = staff.reopened if actor == reports.RESIDENT else staff.reopened_by_staff
         _tell_staff(
-            session, content, report, content.reports.staff.reopened,
-            f"report-reopened:{event.id}", now, urgent=report.urgent,
+            session, content, report, wording, f"report-reopened:{event.id}", now,
+            urgent=report.urgent,
         )  # fmt: skip
     return event
 
@@ -238,6 +244,11 @@ def remind_and_escalate(session: Session, content: Content, now: datetime) -> in
     return sent
 
 
+def follow_up_key(reference: str, reopened: int) -> str:
+    """The outbox key of a report's 回访 question (asked again after each reopening)."""
+    return f"report-follow-up:{reference}:{reopened}"
+
+
 def ask_follow_ups(session: Session, content: Content, now: datetime) -> int:
     """Ask reporters of reports resolved long enough ago whether the problem is really fixed."""
     policy, words = content.reports.policy, content.reports.follow_up
@@ -251,7 +262,7 @@ def ask_follow_ups(session: Session, content: Content, now: datetime) -> int:
         text = words.question.format(reference=report.reference, category=category)
         _push(
             session, report, report.reporter_openid,
-            f"report-follow-up:{report.reference}:{report.reopened}", text, category,
+            follow_up_key(report.reference, report.reopened), text, category,
             content.reports.status(report.status), text.splitlines()[0], now,
         )  # fmt: skip
         asked += 1

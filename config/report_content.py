@@ -237,6 +237,7 @@ class StaffNotices(_Worded):
         "reminder": _STAFF | {"minutes"},
         "escalated": _STAFF | {"minutes"},
         "reopened": _STAFF,
+        "reopened_by_staff": _STAFF,
     }
 
     new_report: str = NonEmpty
@@ -244,6 +245,7 @@ class StaffNotices(_Worded):
     reminder: str = NonEmpty
     escalated: str = NonEmpty
     reopened: str = NonEmpty
+    reopened_by_staff: str = NonEmpty
     unassigned: str = NonEmpty
     no_place: str = NonEmpty
 

@@ -109,7 +109,8 @@ class Engine:
             return self._reply(State(), now, *notes, self.texts.back_at_start, self.menu())
         history = list(state.history)
         previous = history.pop()
-        data = {k: v for k, v in state.data.items() if k != previous}
+        # Forget the answer being redone and whatever the current step had gathered (photos).
+        data = {k: v for k, v in state.data.items() if k not in (previous, state.step)}
         back = State(flow.name, previous, data, history, 0, now)
         return self._reply(back, now, *notes, self.prompt(flow.step(previous), data))
 
@@ -237,7 +238,10 @@ class Engine:
     ) -> Outcome:
         following = flow.after(step, data)
         if following is not None:
-            moved = State(flow.name, following, data, [*state.history, step.name], 0, now)
+            history = [*state.history, step.name]
+            if following in history:  # a loop (e.g. 重新输入): the way back is as the first time
+                history = history[: history.index(following)]
+            moved = State(flow.name, following, data, history, 0, now)
             return self._reply(moved, now, *notes, self.prompt(flow.step(following), data))
         done = flow.done(data, openid=inbound.openid, now=now, port=port)
         after = State(updated_at=now)

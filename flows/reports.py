@@ -24,7 +24,6 @@ from flows.steps import (
     Option,
     Port,
     Step,
-    option_words,
 )
 
 REPORT, MINE, FOLLOW_UP = "report", "my_reports", "report_follow_up"
@@ -328,17 +327,24 @@ def my_reports_flow(content: ReportContent) -> Flow:
     return Flow(name=MINE, title=words.title, keywords=words.keywords, steps=(), done=answer)
 
 
-def _in_words(options: tuple[Option, ...], hint: str) -> InputKind:
-    """An option named in words only; a number is refused (it is a menu choice)."""
-    choices = option_words(options)
+_TRAILING = " 。.!！~～了啦呀哦"
+
+
+def _exactly(options: tuple[Option, ...], *, numbers: bool, hint: str) -> InputKind:
+    """An option said exactly (its number, when `numbers`, or one of its words, give or take a
+    trailing 了): a question Linli asked first must not swallow other messages, such as
+    "3栋的水管还没修好" (a new report) or a bare 2 long after (a menu choice)."""
+    said = {inputs.normalise(w).casefold().rstrip(_TRAILING): o.key for o in options
+            for w in (o.title, *o.words)}  # fmt: skip
+    if numbers:
+        said |= {str(n): o.key for n, o in enumerate(options, 1)}
 
     def parse(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
-        text = inputs.normalise(inbound.text)
-        if not inbound.has_words or any(ch.isdigit() for ch in text):
-            return inputs.Invalid(hint)
-        return inputs.parse_choice(text, choices)
+        text = inputs.normalise(inbound.text).casefold().rstrip(_TRAILING)
+        key = said.get(text) if inbound.has_words else None
+        return inputs.Parsed(key) if key else inputs.Invalid(hint)
 
-    return InputKind("words_only_choice", parse, hint)
+    return InputKind("exact_choice", parse, hint)
 
 
 def follow_up_flow(content: ReportContent, *, late: bool = False) -> Flow:
@@ -351,17 +357,14 @@ def follow_up_flow(content: ReportContent, *, late: bool = False) -> Flow:
     )
 
     def question(data: Data) -> str:
-        first = words.question.splitlines()[0]
-        return first.format(reference=data.get("reference", ""), category=data.get("category", ""))
+        reference, category = data.get("reference", ""), data.get("category", "")
+        return words.question.format(reference=reference, category=category)
 
     def after_solved(data: Data) -> str | None:
         return "rating" if data["solved"] == "yes" else None
 
-    solved: Step = (
-        Ask("solved", question, accepts=_in_words(options, words.late_hint), next=after_solved)
-        if late
-        else Choose("solved", question, options, next=after_solved)
-    )
+    answer = _exactly(options, numbers=not late, hint=words.late_hint)
+    solved = Ask("solved", question, accepts=answer, next=after_solved)
 
     def rating(value: Any, data: Data, now: datetime) -> str | None:
         return None if _score(value) is not None else words.rating_hint

@@ -105,6 +105,12 @@ def settle(session: Session, message_id: int, outcome: Outcome, now: datetime) -
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(values))
 
 
+def status_of(session: Session, key: str) -> str | None:
+    """The status of the message enqueued under an idempotency key, or None."""
+    query = select(OutboxMessage.status).where(OutboxMessage.idempotency_key == key)
+    return session.execute(query).scalar_one_or_none()
+
+
 def customer_service_sent_since(session: Session, openid: str, since: datetime) -> int:
     """How many customer-service messages went to a resident since a moment."""
     query = select(func.count()).where(

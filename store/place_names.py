@@ -44,19 +44,34 @@ def building_key(text: str) -> str | None:
 
 
 def match(text: str, places: Sequence[P]) -> P | None:
-    """The place a typed text names: by building number first, then by name."""
+    """The place a typed text names: its exact name, a building by number, then part of a name.
+
+    Places of several committees may be searched at once (a sub-district's installation); a
+    text that fits places of more than one committee names none of them.
+    """
+    folded = _fold(text)
+    exact = [p for p in places if _fold(p.name) == folded]
+    if exact:
+        return _one(exact)
     key = building_key(text)
     if key is not None:
-        for place in places:
-            if building_key(place.name) == key:
-                return place
-    folded = _fold(text)
+        numbered = [p for p in places if p.kind == "building" and building_key(p.name) == key]
+        if numbered:
+            return _one(numbered)
     if len(folded) < 2:
         return None
     named = [p for p in places if _fold(p.name) and _fold(p.name) in folded]
     if named:  # the longest name mentioned wins: 小区东门 before 东门
-        return max(named, key=lambda p: len(p.name))
-    return next((p for p in places if folded in _fold(p.name)), None)
+        longest = max(len(p.name) for p in named)
+        return _one([p for p in named if len(p.name) == longest])
+    return _one([p for p in places if folded in _fold(p.name)])
+
+
+def _one(found: Sequence[P]) -> P | None:
+    """The first place found, unless they belong to different committees (then: ambiguous)."""
+    if not found or len({p.committee_id for p in found}) > 1:
+        return None
+    return found[0]
 
 
 def nearest(lat: float, lng: float, places: Sequence[P], within_m: float) -> P | None:

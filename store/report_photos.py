@@ -58,9 +58,10 @@ def mark_failed(session: Session, photo_id: int, *, error: str) -> None:
 
 
 def _settle(session: Session, photo_id: int, **values: object) -> None:
+    # Only a pending photo: a fetcher whose lease ran out never undoes another one's success.
     statement = (
         update(ReportPhoto)
-        .where(ReportPhoto.id == photo_id)
+        .where(ReportPhoto.id == photo_id, ReportPhoto.status == PENDING)
         .values(attempts=ReportPhoto.attempts + 1, **values)
     )
     session.execute(statement)

@@ -103,7 +103,10 @@ def next_reference(session: Session, prefix: str, day: date) -> str:
 
 
 def _active(
-    session: Session, staff: StaffUser | None, committee_id: int | None
+    session: Session,
+    staff: StaffUser | None,
+    committee_id: int | None,
+    sub_district_id: int | None = None,
 ) -> StaffUser | None:
     """The staff member if enabled and of this committee (admins: of its sub-district)."""
     if staff is None or staff.disabled:
@@ -111,7 +114,8 @@ def _active(
     if staff.role != SUBDISTRICT_ADMIN:
         return staff if committee_id is not None and staff.committee_id == committee_id else None
     home = session.get(Committee, committee_id) if committee_id is not None else None
-    return staff if home is None or home.sub_district_id == staff.sub_district_id else None
+    district = home.sub_district_id if home is not None else sub_district_id
+    return staff if district is None or district == staff.sub_district_id else None
 
 
 def _by_username(session: Session, username: str) -> StaffUser | None:
@@ -126,6 +130,7 @@ def pick_handler(
     role: str | None,
     person: str | None,
     overrides: Sequence[Override] = (),
+    sub_district_id: int | None = None,
 ) -> StaffUser | None:
     """Who handles a new report: an override for its place or grid, the named person, the
     building's grid worker, or None (the committee's staff, whoever accepts first)."""
@@ -134,11 +139,12 @@ def pick_handler(
             if override.place == place.name or (
                 override.grid is not None and override.grid == place.grid_area
             ):
-                chosen = _active(session, _by_username(session, override.person), committee_id)
+                named = _by_username(session, override.person)
+                chosen = _active(session, named, committee_id, sub_district_id)
                 if chosen is not None:
                     return chosen
     if person:
-        chosen = _active(session, _by_username(session, person), committee_id)
+        chosen = _active(session, _by_username(session, person), committee_id, sub_district_id)
         if chosen is not None:
             return chosen
     if role == "grid_worker" and place is not None and place.handler_id is not None:
@@ -362,7 +368,7 @@ def assign(
     session: Session, report: Report, *, actor: audit.Actor, staff: StaffUser, now: datetime
 ) -> ReportEvent:
     """Give a report to a member of staff of its committee."""
-    if _active(session, staff, report.committee_id) is None:
+    if _active(session, staff, report.committee_id, report.sub_district_id) is None:
         raise ReportError("assignee", "not an active member of this committee's staff")
     before = audit.snapshot(report)
     report.assignee_id, report.updated_at = staff.id, now
@@ -400,15 +406,17 @@ def record_follow_up(
 # -- finding reports ---------------------------------------------------------------------------
 
 
-def by_reference(session: Session, reference: str) -> Report | None:
-    """The report with this reference number."""
-    return session.exec(select(Report).where(Report.reference == reference.strip())).first()
+def by_reference(session: Session, reference: str, *, lock: bool = False) -> Report | None:
+    """The report with this reference number (`lock`: held until the transaction ends)."""
+    query = select(Report).where(Report.reference == reference.strip())
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 # On every message outside a flow, so a Core statement built once: no ORM objects.
 _AWAITING = (
-    sa_select(Report.reference, Report.category, Report.follow_up_asked_at)
+    sa_select(Report.reference, Report.category, Report.reopened, Report.follow_up_asked_at)
     .where(Report.reporter_openid == bindparam("openid"))
+    .where(col(Report.status).in_((RESOLVED, CLOSED)))
     .where(col(Report.follow_up_asked_at) >= bindparam("since"))
     .where(col(Report.follow_up_answered_at).is_(None))
     .order_by(col(Report.follow_up_asked_at).desc())
@@ -417,8 +425,8 @@ _AWAITING = (
 
 
 def awaiting_follow_up_answer(session: Session, openid: str, since: datetime) -> Any:
-    """The reporter's newest report (reference, category, follow_up_asked_at) whose 回访 question,
-    asked after `since`, is unanswered; None when there is none."""
+    """The reporter's newest resolved or closed report (reference, category, reopened,
+    follow_up_asked_at) whose 回访 question, asked after `since`, is unanswered; or None."""
     params = {"openid": openid, "since": since}
     return connection(session).execute(_AWAITING, params).first()
 
@@ -431,7 +439,7 @@ def due_for_follow_up(session: Session, resolved_before: datetime) -> Sequence[R
         .where(col(Report.follow_up_asked_at).is_(None))
         .order_by(col(Report.id))
     )
-    return session.exec(query).all()
+    return session.exec(query.with_for_update(skip_locked=True)).all()
 
 
 def unanswered_follow_ups(session: Session, asked_before: datetime) -> Sequence[Report]:
@@ -442,7 +450,7 @@ def unanswered_follow_ups(session: Session, asked_before: datetime) -> Sequence[
         .where(col(Report.follow_up_answered_at).is_(None))
         .order_by(col(Report.id))
     )
-    return session.exec(query).all()
+    return session.exec(query.with_for_update(skip_locked=True)).all()
 
 
 def unaccepted(session: Session, created_before: datetime, *, stage: str) -> Sequence[Report]:
@@ -454,7 +462,7 @@ def unaccepted(session: Session, created_before: datetime, *, stage: str) -> Seq
         .where(col(column).is_(None))
         .order_by(col(Report.id))
     )
-    return session.exec(query).all()
+    return session.exec(query.with_for_update(skip_locked=True)).all()
 
 
 @dataclass(frozen=True)
@@ -491,8 +499,10 @@ def visible(scope: Scope) -> Any:
     """A query for the reports a staff member may see; reports of no committee are their
     sub-district admins'."""
     own = col(Report.committee_id).in_(scope.committee_ids)
+    # A report nobody could place (several committees, no known place) is never lost: it is
+    # its sub-district's admins', or every admin's when even the sub-district is unknown.
     unplaced = col(Report.committee_id).is_(None) & (
-        Report.sub_district_id == scope.sub_district_id
+        (Report.sub_district_id == scope.sub_district_id) | col(Report.sub_district_id).is_(None)
     )
     return select(Report).where(own | unplaced if scope.admin else own)
 

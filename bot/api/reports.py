@@ -17,7 +17,7 @@ from bot.api.problems import problems
 from bot.auth import Principal, require_staff
 from bot.media import photo_response
 from bot.services import Services
-from store import audit, report_photos, reports
+from store import audit, report_inbox, report_photos, reports
 from store import staff as staff_service
 from store.db import unit_of_work
 from store.report_models import STATUSES, Report
@@ -53,8 +53,10 @@ def _services(request: Request) -> Services:
     return request.app.state.services
 
 
-def _visible(session: Session, caller: Principal, reference: str) -> Report:
-    report = reports.get_visible(session, caller.scope, reference)
+def _visible(session: Session, caller: Principal, reference: str, *, lock: bool = False) -> Report:
+    # A change locks the row, so two staff acting at once take turns (PostgreSQL).
+    find = report_inbox.to_change if lock else reports.get_visible
+    report = find(session, caller.scope, reference)
     if report is None:
         raise HTTPException(404, detail=[{"field": "reference", "reason": "not found"}])
     return report
@@ -129,7 +131,7 @@ def act_on_report(
     services = _services(request)
     try:
         with unit_of_work(services.database) as session:
-            report = _visible(session, caller, reference)
+            report = _visible(session, caller, reference, lock=True)
             reporting.change(
                 session, services.content, report, body.action,
                 actor=audit.Actor.of(caller.staff), now=services.clock(), note=body.note,
@@ -150,7 +152,7 @@ def note_report(
     services = _services(request)
     try:
         with unit_of_work(services.database) as session:
-            report = _visible(session, caller, reference)
+            report = _visible(session, caller, reference, lock=True)
             reporting.note(
                 session, services.content, report, actor=audit.Actor.of(caller.staff),
                 text=body.text, public=body.public, now=services.clock(),
@@ -170,7 +172,7 @@ def assign_report(
     services = _services(request)
     try:
         with unit_of_work(services.database) as session:
-            report = _visible(session, caller, reference)
+            report = _visible(session, caller, reference, lock=True)
             staff = staff_service.get_visible(session, caller.scope, body.staff_id)
             if staff is None:
                 raise reports.ReportError("staff_id", "not found")

@@ -482,3 +482,54 @@ def test_a_phone_number_in_the_description_is_masked_in_the_wecom_notice_only(
         [notice] = session.exec(select(OutboxMessage).where(OutboxMessage.audience == "staff"))
     assert "138****5678" in notice.payload["text"]
     assert "13812345678" not in notice.payload["text"]
+
+
+def test_back_after_typing_a_place_again_walks_back_the_way_it_came(
+    database: Engine, place: Neighbourhood
+) -> None:
+    chat = open_chat(database)
+    run(
+        chat,
+        [
+            Sends("我要报事"),
+            Sends("7"),
+            Sends("灯不亮了"),
+            Sends("火星基地"),
+            Answers("没有找到「火星基地」"),
+            Sends("重新输入"),
+            Sends("3栋"),
+            Answers("请发送现场照片"),
+            SendsImage(),
+            Sends("返回"),  # the photo sent so far is forgotten with the step
+            Answers("问题在哪里？"),
+            Sends("返回"),
+            Answers("请简单描述一下问题"),
+            Sends("楼道灯不亮了"),
+            Sends("3栋"),
+            Sends("没有"),
+            Answers("描述：楼道灯不亮了", "照片：0张"),
+        ],
+    )
+
+
+def test_a_duplicate_shown_to_a_neighbour_hides_the_reporters_numbers(
+    database: Engine, place: Neighbourhood
+) -> None:
+    first = open_chat(database)
+    said = "灯坏了，我是502王芳，电话13812345678"
+    run(
+        first, [Sends("我要报事"), Sends("7"), Sends(said), Sends("3栋"), Sends("没有"), Sends("1")]
+    )
+    second = open_chat(database)
+    second.openid = "o_neighbour_0006"
+    run(
+        second,
+        [
+            Sends("我要报事"),
+            Sends("7"),
+            Sends("灯坏了"),
+            Sends("3栋"),
+            Answers("这是不是同一个问题？", "138****5678"),
+            DoesNotAnswer("13812345678"),
+        ],
+    )

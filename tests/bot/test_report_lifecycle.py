@@ -191,7 +191,7 @@ def test_an_unanswered_follow_up_closes_the_report_and_a_late_answer_is_still_ke
     assert "您想了解哪一项" in desk.says(A, "1")
     assert desk.stored(ref).follow_up_answered_at is None
     desk.says(A, "菜单")
-    assert "请给这次处理打个分" in desk.says(A, "问题已经解决了")
+    assert "请给这次处理打个分" in desk.says(A, "已经解决了")
     assert "谢谢您的评价" in desk.says(A, "4")
     report = desk.stored(ref)
     assert (report.status, report.follow_up_solved, report.follow_up_rating) == ("closed", True, 4)
@@ -226,3 +226,46 @@ def test_with_a_public_url_the_wecom_notice_links_to_the_report_in_the_console(
     desk.deliver()
     [notice] = desk.robot_texts()
     assert f"详情：https://linli.example.gov.cn/console/reports/{ref}" in notice
+
+
+def test_a_reply_counts_as_the_follow_up_answer_only_once_the_question_reached_the_resident(
+    database: Engine, tmp_path: Path, place: Neighbourhood, clerk: dict[str, str]
+) -> None:
+    desk = open_desk(database, tmp_path)
+    ref = desk.report(A)
+    desk.act(ref, "resolve", clerk, "单车已清走")
+    desk.later(days=POLICY.follow_up_days)
+    assert desk.plan() == 1
+    # Asked but not yet delivered: a bare 2 is still the main menu's 我要报事.
+    assert "请说说遇到了什么问题" in desk.says(A, "2")
+    desk.says(A, "取消")
+    assert desk.stored(ref).status == "resolved"
+    desk.deliver()
+    # Delivered: a sentence about something else is not taken as the answer …
+    assert "已重新交给工作人员" not in desk.says(A, "3栋的水管还没修好，又漏了")
+    assert desk.stored(ref).follow_up_answered_at is None
+    # … while the plain answer is.
+    assert "已重新交给工作人员处理" in desk.says(A, "没有解决")
+    assert desk.stored(ref).status == "in_progress"
+
+
+def test_staff_reopening_and_long_notes_read_right_to_staff_and_residents(
+    database: Engine, tmp_path: Path, place: Neighbourhood, clerk: dict[str, str]
+) -> None:
+    desk = open_desk(database, tmp_path)
+    ref = desk.report(A)
+    desk.act(ref, "resolve", clerk, "已清理")
+    desk.act(ref, "reopen", clerk, "复查发现还有")
+    long_note = "处理经过：" + "详细情况" * 300
+    answer = desk.api(
+        "POST", f"/api/v1/reports/{ref}/notes", clerk, {"text": long_note, "public": True}
+    )
+    assert answer.status_code == 200, answer.text[:200]
+    desk.deliver()
+    reopened = [t for t in desk.robot_texts() if "已重新打开" in t]
+    assert reopened and "居民回访" not in reopened[0]
+    pushed = news_for(desk, A)[-1][1]
+    assert pushed.startswith(f"{ref}（共享单车乱停放）进展：处理经过") and pushed.endswith("…")
+    assert len(pushed.encode()) < 2048  # WeChat's limit for a customer-service text
+    detail = desk.api("GET", f"/api/v1/reports/{ref}", clerk).json()
+    assert detail["timeline"][-1]["note"] == long_note  # the timeline keeps every word

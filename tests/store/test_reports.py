@@ -70,6 +70,17 @@ def test_a_typed_place_matches_by_number_then_by_name() -> None:
     assert match("楼", places) is None
 
 
+def test_a_numbered_public_place_is_no_building_and_names_shared_by_committees_match_none() -> None:
+    parking = Place(committee_id=1, kind="public", name="3号停车场")
+    building = Place(committee_id=1, kind="building", name="3栋")
+    assert match("三号楼", [parking, building]) is building
+    assert match("3号停车场", [parking, building]) is parking
+    other = Place(committee_id=2, kind="building", name="3号楼")
+    # A sub-district's installation: two committees have a 3栋; typing it names neither.
+    assert match("三栋", [building, other]) is None
+    assert match("3栋", [building, parking]) is building
+
+
 def test_routing_prefers_an_override_then_the_buildings_grid_worker(database: Engine) -> None:
     place = seed(database)
     li = create_staff(database, "li", committee=COMMITTEE)
