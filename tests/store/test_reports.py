@@ -203,3 +203,12 @@ def test_a_report_of_no_committee_belongs_to_its_sub_districts_admins_only(
             reports.assign(session, placed, actor=audit.CLI, staff=there, now=NOW)
         reports.assign(session, placed, actor=audit.CLI, staff=here, now=NOW)
         assert placed.assignee_id == here.id
+        with pytest.raises(reports.ReportError):  # nor an unplaced one of this sub-district
+            reports.assign(session, report, actor=audit.CLI, staff=there, now=NOW)
+        # Not even the sub-district known: every admin sees it, so it is never lost.
+        orphan = _report(session, place, committee_id=None, place_id=None)
+        for person in (here, there):
+            assert reports.get_visible(session, scope.of(session, person), orphan.reference)
+        assert not reports.get_visible(
+            session, scope.of(session, place.grid_worker), orphan.reference
+        )
