@@ -2,7 +2,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    LINLI_ENV=production LINLI_DATABASE_URL=sqlite:////data/linli.db
+    LINLI_ENV=production LINLI_DATABASE_URL=sqlite:////data/linli.db \
+    LINLI_MEDIA_DIR=/data/media
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
