@@ -15,7 +15,7 @@ from config.content import Content
 from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
 from flows.inputs import mask_numbers_in
 from flows.reports import FOLLOW_UP, FOLLOW_UP_LATE
-from store import human, outbox, place_names, reports
+from store import human, outbox, place_names, report_due, reports
 from store.staff_models import Committee, Place, SubDistrict
 
 # What an applier learnt that the reply may mention, e.g. {"reference": "BS-20261128-0042"}.
@@ -139,7 +139,7 @@ class StorePort:
     def invitation(self, openid: str) -> tuple[str, dict[str, Any]] | None:
         """An unanswered 回访 question, while a late answer is still welcome."""
         late = timedelta(days=self.content.reports.policy.follow_up_late_days)
-        report = reports.awaiting_follow_up_answer(self.session, openid, self.now - late)
+        report = report_due.awaiting_follow_up_answer(self.session, openid, self.now - late)
         if report is None:
             return None
         category = reporting.category_name(self.content, report.category)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from config.content import Content
 from config.report_content import Category
 from flows.inputs import mask_numbers_in
-from store import audit, outbox, reports
+from store import audit, outbox, report_due, reports
 from store.report_models import Report, ReportEvent
 from store.staff_models import Place, StaffUser
 
@@ -234,7 +234,7 @@ def remind_and_escalate(session: Session, content: Content, now: datetime) -> in
     )
     for stage, minutes, wording in stages:
         cutoff = now - timedelta(minutes=minutes)
-        for report in reports.unaccepted(session, cutoff, stage=stage):
+        for report in report_due.unaccepted(session, cutoff, stage=stage):
             reports.mark(session, report, stage, now)
             _tell_staff(
                 session, content, report, wording, f"report-{stage}:{report.reference}", now,
@@ -254,7 +254,7 @@ def ask_follow_ups(session: Session, content: Content, now: datetime) -> int:
     policy, words = content.reports.policy, content.reports.follow_up
     cutoff = now - timedelta(days=policy.follow_up_days)
     asked = 0
-    for report in reports.due_for_follow_up(session, cutoff):
+    for report in report_due.due_for_follow_up(session, cutoff):
         reports.mark(session, report, "follow_up_asked", now)
         if not report.reporter_openid:
             continue  # made through Open311 or the console: nobody to ask in WeChat
@@ -273,7 +273,7 @@ def close_unanswered(session: Session, content: Content, now: datetime) -> int:
     """Close resolved reports whose 回访 question went unanswered too long."""
     cutoff = now - timedelta(days=content.reports.policy.follow_up_close_days)
     closed = 0
-    for report in reports.unanswered_follow_ups(session, cutoff):
+    for report in report_due.unanswered_follow_ups(session, cutoff):
         reports.change(session, report, "close", actor=reports.SYSTEM, now=now)
         closed += 1
     return closed
