@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -10,6 +11,7 @@ from sqlmodel import Session, select
 from store.db import unit_of_work
 from store.report_models import Report
 from store.staff_models import Place, StaffUser
+from tests.chat import Chat
 from tests.staff_helpers import create_staff
 
 COMMITTEE = "东风社区居委会"
@@ -49,6 +51,16 @@ def seed(database: Engine) -> Neighbourhood:
         session.flush()
         ids = [p.id or 0 for p in places]
     return Neighbourhood(worker.committee_id, worker, *ids)
+
+
+REFERENCE = re.compile(r"BS-\d{8}-\d{4}")
+
+
+def reference_in(chat: Chat) -> str:
+    """The reference number in Linli's last reply."""
+    found = REFERENCE.search(chat.last_reply or "")
+    assert found, f"no reference number in:\n{chat.last_reply}"
+    return found.group(0)
 
 
 def only_report(database: Engine) -> Report:

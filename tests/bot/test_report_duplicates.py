@@ -3,27 +3,11 @@ as the same problem, and a yes follows it. Conversations through the real webhoo
 
 from __future__ import annotations
 
-import re
-
-import pytest
 from sqlalchemy.engine import Engine
 
 from store.report_models import Report, ReportEvent, ReportFollower
-from tests.chat import Answers, Chat, DoesNotAnswer, Sends, SendsLocation, Stored, open_chat, run
-from tests.report_helpers import Neighbourhood, seed
-
-REFERENCE = re.compile(r"BS-\d{8}-\d{4}")
-
-
-@pytest.fixture
-def place(database: Engine) -> Neighbourhood:
-    return seed(database)
-
-
-def reference_in(chat: Chat) -> str:
-    found = REFERENCE.search(chat.last_reply or "")
-    assert found, f"no reference number in:\n{chat.last_reply}"
-    return found.group(0)
+from tests.chat import Answers, DoesNotAnswer, Sends, SendsLocation, Stored, open_chat, run
+from tests.report_helpers import Neighbourhood, reference_in
 
 
 def test_a_duplicate_at_the_same_building_is_offered_and_a_yes_follows_it(

@@ -3,8 +3,6 @@ stored. Every script runs through the real webhook (signed XML) on SQLite and Po
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -13,7 +11,6 @@ from store.models import OutboxMessage
 from store.report_models import Report, ReportEvent, ReportPhoto
 from tests.chat import (
     Answers,
-    Chat,
     Sends,
     SendsImage,
     SendsLocation,
@@ -23,20 +20,13 @@ from tests.chat import (
     open_chat,
     run,
 )
-from tests.report_helpers import BUILDING_5, Neighbourhood, only_report, seed
-
-REFERENCE = re.compile(r"BS-\d{8}-\d{4}")
-
-
-@pytest.fixture
-def place(database: Engine) -> Neighbourhood:
-    return seed(database)
-
-
-def reference_in(chat: Chat) -> str:
-    found = REFERENCE.search(chat.last_reply or "")
-    assert found, f"no reference number in:\n{chat.last_reply}"
-    return found.group(0)
+from tests.report_helpers import (
+    BUILDING_5,
+    REFERENCE,
+    Neighbourhood,
+    only_report,
+    reference_in,
+)
 
 
 def test_a_resident_reports_a_parked_bike_with_a_sentence_a_typed_building_and_two_photos(
