@@ -2,82 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 
-import anyio
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from bot.sandbox import create_sandbox
-
-APP_ID = "wxsandbox00000001"
-SECRET = "sandbox-secret"
-CUSTOM = "/cgi-bin/message/custom/send"
-TEMPLATE = "/cgi-bin/message/template/send"
-SUBSCRIBE = "/cgi-bin/message/subscribe/bizsend"
-ROBOT = "/cgi-bin/webhook/send"
-HOUR = 3600
-
-
-class Box:
-    """A sandbox in-process, with a synchronous face (pytest-asyncio is not used)."""
-
-    def __init__(self, app: FastAPI | None = None, prefix: str = "") -> None:
-        self.app = app or create_sandbox(app_id=APP_ID, app_secret=SECRET)
-        self.prefix = prefix
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request to the sandbox."""
-
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as c:
-                return await c.request(method, self.prefix + url, **kwargs)
-
-        return asyncio.run(go())
-
-    def get(self, url: str, **params: Any) -> Any:
-        """GET and return the JSON of a 200 answer."""
-        response = self.request("GET", url, params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def post(self, url: str, body: Any = None, **params: Any) -> Any:
-        """POST JSON and return the JSON of a 200 answer."""
-        response = self.request("POST", url, json=body, params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def token(self, force: bool = False) -> str:
-        """A stable access token."""
-        body = {"grant_type": "client_credential", "appid": APP_ID, "secret": SECRET}
-        return self.post("/cgi-bin/stable_token", {**body, "force_refresh": force})["access_token"]
-
-    def text(self, token: str, openid: str, content: str = "您好") -> Any:
-        """Send a customer-service text; returns WeChat's answer."""
-        body = {"touser": openid, "msgtype": "text", "text": {"content": content}}
-        return self.post(CUSTOM, body, access_token=token)
-
-    def advance(self, seconds: float) -> None:
-        """Move the sandbox clock."""
-        self.post("/_sandbox/clock", {"advance_seconds": seconds})
-
-    def errcode(self, answer: dict[str, Any]) -> int:
-        """The answer's errcode (0 when WeChat leaves it out on success)."""
-        return answer.get("errcode", 0)
-
-
-@pytest.fixture
-def box() -> Box:
-    return Box()
-
-
-def _valid(box: Box, token: str) -> int:
-    return box.errcode(box.get("/cgi-bin/user/info", access_token=token, openid="o-any"))
-
+from tests.bot.sandbox_box import (
+    APP_ID,
+    CUSTOM,
+    HOUR,
+    ROBOT,
+    SECRET,
+    SUBSCRIBE,
+    TEMPLATE,
+    Box,
+    valid,
+)
 
 # -- tokens ------------------------------------------------------------------------------------
 
@@ -98,10 +40,10 @@ def test_a_new_token_leaves_the_old_one_five_minutes(box: Box) -> None:
     second = box.get("/cgi-bin/token", **q)["access_token"]
     assert first != second
     box.advance(299)
-    assert _valid(box, first) == 0
+    assert valid(box, first) == 0
     box.advance(2)
-    assert _valid(box, first) == 40001
-    assert _valid(box, second) == 0
+    assert valid(box, first) == 40001
+    assert valid(box, second) == 0
 
 
 def test_stable_token_is_the_same_until_five_minutes_before_expiry(box: Box) -> None:
@@ -112,17 +54,17 @@ def test_stable_token_is_the_same_until_five_minutes_before_expiry(box: Box) -> 
     box.advance(2)
     renewed = box.token()
     assert renewed != first
-    assert _valid(box, first) == 0  # still valid until its own expiry
+    assert valid(box, first) == 0  # still valid until its own expiry
     box.advance(300)
-    assert _valid(box, first) == 42001
-    assert _valid(box, renewed) == 0
+    assert valid(box, first) == 42001
+    assert valid(box, renewed) == 0
 
 
 def test_forced_refresh_replaces_the_token_and_is_rationed(box: Box) -> None:
     first = box.token()
     forced = box.token(force=True)
     assert forced != first
-    assert _valid(box, first) == 40001
+    assert valid(box, first) == 40001
     body = {"grant_type": "client_credential", "appid": APP_ID, "secret": SECRET}
     again = box.post("/cgi-bin/stable_token", {**body, "force_refresh": True})
     assert again["errcode"] == 45009
@@ -140,20 +82,20 @@ def test_stable_token_checks_credentials(box: Box) -> None:
 def test_expired_missing_and_unknown_tokens(box: Box) -> None:
     token = box.token()
     box.post("/_sandbox/faults", {"expire_tokens": True})
-    assert _valid(box, token) == 42001
+    assert valid(box, token) == 42001
     assert box.get("/cgi-bin/user/info", openid="o1")["errcode"] == 41001
-    assert _valid(box, "not-a-token") == 40001
+    assert valid(box, "not-a-token") == 40001
     fresh = box.token()
-    assert fresh != token and _valid(box, fresh) == 0
+    assert fresh != token and valid(box, fresh) == 0
 
 
 def test_token_expires_on_the_sandbox_clock() -> None:
     box = Box(create_sandbox(app_id=APP_ID, app_secret=SECRET, token_ttl=600))
     token = box.token()
     box.advance(599)
-    assert _valid(box, token) == 0
+    assert valid(box, token) == 0
     box.advance(1)
-    assert _valid(box, token) == 42001
+    assert valid(box, token) == 42001
 
 
 # -- customer-service messages -----------------------------------------------------------------
@@ -356,113 +298,6 @@ def test_robot_allows_20_messages_a_minute(box: Box) -> None:
     assert box.get("/_sandbox/calls")["robot"] == 23
 
 
-# -- faults ------------------------------------------------------------------------------------
-
-
-def test_queued_faults_come_first_then_calls_succeed(box: Box) -> None:
-    token = box.token()
-    box.post("/_sandbox/interactions", {"openid": "o1"})
-    box.post("/_sandbox/robots", {"key": "k1"})
-    box.post(
-        "/_sandbox/faults", {"next": [{"errcode": -1}, {"errcode": 45009}, {"errcode": 48001}]}
-    )
-    assert box.text(token, "o1")["errcode"] == -1
-    robot = box.post(ROBOT, {"msgtype": "text", "text": {"content": "x"}}, key="k1")
-    assert robot["errcode"] == 45009
-    assert box.text(token, "o1")["errcode"] == 48001
-    assert box.text(token, "o1")["errcode"] == 0
-    assert len(box.get("/_sandbox/messages")) == 1
-    calls = box.get("/_sandbox/calls")
-    assert (calls["custom"], calls["robot"], calls["stable_token"]) == (3, 1, 1)
-
-
-def test_faults_spare_tokens_and_media(box: Box) -> None:
-    box.post("/_sandbox/faults", {"rate_system_busy": 1.0})
-    token = box.token()
-    assert _valid(box, token) == 0
-    box.post("/_sandbox/interactions", {"openid": "o1"})
-    assert box.text(token, "o1")["errcode"] == -1
-
-
-def test_fault_rates_are_reproducible_with_a_seed() -> None:
-    def run() -> list[int]:
-        box = Box()
-        token = box.token()
-        box.post("/_sandbox/followers", {"openid": "o1", "subscribed": True})
-        box.post("/_sandbox/templates", {"template_id": "T"})
-        box.post("/_sandbox/faults", {"rate_system_busy": 0.3, "rate_rate_limited": 0.3, "seed": 7})
-        body = {"touser": "o1", "template_id": "T", "data": {}}
-        return [box.post(TEMPLATE, body, access_token=token)["errcode"] for _ in range(30)]
-
-    first = run()
-    assert first == run()
-    assert {0, -1, 45009} == set(first)
-
-
-def test_fault_settings_are_checked(box: Box) -> None:
-    too_much = {"rate_system_busy": 0.6, "rate_timeout": 0.6}
-    assert box.request("POST", "/_sandbox/faults", json=too_much).status_code == 422
-    neither = {"next": [{"errmsg": "x"}]}
-    assert box.request("POST", "/_sandbox/faults", json=neither).status_code == 422
-    answer = box.post("/_sandbox/faults", {"next": [{"timeout": True}], "timeout_seconds": 2})
-    assert answer["next"] == [{"timeout": True, "delivered": False}]
-    assert answer["timeout_seconds"] == 2
-
-
-def _slow_and_fast(box: Box, delivered: bool) -> tuple[bool, dict[str, Any]]:
-    token = box.token()
-    box.post("/_sandbox/interactions", {"openid": "o1"})
-    fault = {"timeout": True, "delivered": delivered}
-    box.post("/_sandbox/faults", {"next": [fault], "timeout_seconds": 30})
-    body = {"touser": "o1", "msgtype": "text", "text": {"content": "慢"}}
-    outcome: dict[str, Any] = {}
-
-    async def go() -> None:
-        transport = httpx.ASGITransport(app=box.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
-
-            async def slow() -> None:
-                with anyio.move_on_after(0.2) as scope:
-                    await client.post(CUSTOM, json=body, params={"access_token": token})
-                outcome["gave_up"] = scope.cancelled_caught
-
-            async def fast() -> None:
-                # Polls while the slow call is held: the sandbox must keep answering.
-                with anyio.fail_after(0.15):
-                    while (calls := (await client.get("/_sandbox/calls")).json())["custom"] == 0:
-                        await anyio.sleep(0)
-                outcome["fast"] = calls
-                outcome["fast_first"] = "gave_up" not in outcome
-
-            async with anyio.create_task_group() as group:
-                group.start_soon(slow)
-                group.start_soon(fast)
-
-    asyncio.run(go())
-    assert outcome["fast_first"]
-    return outcome["gave_up"], outcome["fast"]
-
-
-def test_a_timeout_fault_holds_the_answer_while_the_sandbox_keeps_serving(box: Box) -> None:
-    gave_up, calls_meanwhile = _slow_and_fast(box, delivered=False)
-    assert gave_up
-    assert calls_meanwhile["custom"] == 1
-    assert box.get("/_sandbox/messages") == []
-
-
-def test_a_delivered_timeout_loses_only_the_answer(box: Box) -> None:
-    gave_up, _ = _slow_and_fast(box, delivered=True)
-    assert gave_up
-    assert [m["payload"]["text"]["content"] for m in box.get("/_sandbox/messages")] == ["慢"]
-
-
-def test_a_short_timeout_fault_answers_system_error(box: Box) -> None:
-    token = box.token()
-    box.post("/_sandbox/interactions", {"openid": "o1"})
-    box.post("/_sandbox/faults", {"next": [{"timeout": True}], "timeout_seconds": 0})
-    assert box.text(token, "o1")["errcode"] == -1
-
-
 # -- bad input, inspection, reset, mounting ----------------------------------------------------
 
 
@@ -511,7 +346,7 @@ def test_reset_forgets_everything(box: Box) -> None:
     box.post("/_sandbox/reset")
     assert box.get("/_sandbox/messages") == []
     assert set(box.get("/_sandbox/calls").values()) == {0}
-    assert _valid(box, token) == 40001
+    assert valid(box, token) == 40001
     faults = box.post("/_sandbox/faults", {})
     assert faults["rate_timeout"] == 0 and faults["next"] == []
 
