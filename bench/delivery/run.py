@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import resource
 import signal
 import subprocess
@@ -23,13 +22,22 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.webhook.run import NOISY_PCT, cpu_times, log, postgres_cpu, process_cpu, wait_quiet
-from store.db import make_engine
-from store.migrate import upgrade
+from bench.machine import (
+    NOISY_PCT,
+    PG_ADMIN,
+    RESULTS,
+    ROOT,
+    closing_lines,
+    command_line,
+    cpu_times,
+    fresh_database,
+    log,
+    machine,
+    postgres_cpu,
+    process_cpu,
+    wait_quiet,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "bench" / "results"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "linli_bench_delivery"
 PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_NAME}"
 PG_DIRECT = f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}"
@@ -75,41 +83,6 @@ class Measured:
 
 
 # -- environment ------------------------------------------------------------------------------
-
-
-def fresh_database() -> None:
-    """Drop and recreate linli_bench_delivery, then migrate it to head."""
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_NAME}")
-    engine = make_engine(PG_URL)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-
-
-def machine() -> dict[str, str]:
-    """What the numbers were measured on."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    with psycopg.connect(PG_ADMIN) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    return {
-        "cpu": f"{cpu} × {os.cpu_count()}",
-        "kernel": platform.release(),
-        "os": platform.freedesktop_os_release().get("PRETTY_NAME", platform.system()),
-        "python": platform.python_version(),
-        "httpx": httpx.__version__,
-        "postgresql": str(row[0]) if row else "?",
-        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
 
 
 def autovacuum_on() -> bool:
@@ -286,7 +259,7 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
 def measure(args: argparse.Namespace, n: int) -> Measured:
     """Fresh database and sandbox, the scene for N, then one worker drains it."""
     log(f"N = {n}: fresh database {PG_NAME}, sandbox on CPU {args.sandbox_cpu}")
-    fresh_database()
+    fresh_database(PG_NAME)
     with sandbox(args.sandbox_cpu) as (base, sandbox_pid):
         started = time.monotonic()
         residents = scene(n)
@@ -432,18 +405,13 @@ def report(
         ]
     problems = [f"N={r.n}: {p}" for r in results for p in r.problems]
     lines += [
-        "",
-        "Checks: "
-        + (
-            "; ".join(problems)
-            if problems
-            else "every message reached the sandbox exactly once with its own text (one call "
+        *closing_lines(
+            problems,
+            "every message reached the sandbox exactly once with its own text (one call "
             "each, no retries), every outbox row ended `sent` by customer service, and other "
-            "processes used under 15 % of a CPU."
+            "processes used under 15 % of a CPU.",
+            info,
         ),
-        "",
-        "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + ".",
-        "",
     ]
     return "\n".join(lines)
 
@@ -465,14 +433,12 @@ def main() -> None:
     args = parser.parse_args()
     args.vacuum = args.vacuum == "always" or (args.vacuum == "auto" and not autovacuum_on())
     sizes = [int(s) for s in args.sizes.split(",")]
-    command = os.environ.get("BENCH_COMMAND") or "python -m bench.delivery.run " + " ".join(
-        sys.argv[1:]
-    )
+    command = command_line("bench.delivery.run")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    info = machine()
+    info = machine(httpx=httpx.__version__)
     started = datetime.now()
     results = [measure(args, n) for n in sizes]
-    text = report(args, results, info, command.strip(), started)
+    text = report(args, results, info, command, started)
     out = RESULTS / f"delivery-{started:%Y-%m-%d-%H%M}.md"
     out.write_text(text, encoding="utf-8")
     print(text)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import shutil
 import signal
 import statistics
@@ -24,19 +22,25 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.machine import (
+    NOISY_PCT,
+    PG_ADMIN,
+    RESULTS,
+    ROOT,
+    CpuMeter,
+    closing_lines,
+    command_line,
+    fresh_database,
+    log,
+    machine,
+    wait_quiet,
+)
 from bench.webhook.pushes import TURNS, Account, openid, write_requests
-from store.db import make_engine
-from store.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
-RESULTS = ROOT / "bench" / "results"
-LUA = HERE / "pushes.lua"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+LUA = Path(__file__).resolve().parent / "pushes.lua"
 PG_NAME = "linli_bench"
 PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_NAME}"
 PORT = 8731
-TICK = os.sysconf("SC_CLK_TCK")
 
 TARGETS: dict[str, str] = {
     "bare": "bench.webhook.baselines:bare",
@@ -46,7 +50,6 @@ TARGETS: dict[str, str] = {
 # Linli runs first in each round, so its pushes are seconds old (inside the default 300 s skew).
 RUN_ORDER = ("linli", "echo", "bare")
 EXPECT = {"bare": "success", "echo": "<Encrypt>", "linli": "<Encrypt>"}
-NOISY_PCT = 15  # other processes using more than this share of one CPU make a round noisy
 
 
 @dataclass
@@ -76,11 +79,6 @@ class Measured:
         return self.stats["p99_us"] / 1000
 
 
-def log(message: str) -> None:
-    """Progress on stderr."""
-    print(message, file=sys.stderr, flush=True)
-
-
 # -- environment ------------------------------------------------------------------------------
 
 
@@ -96,16 +94,15 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or sys.exit("wrk is still missing after apt-get install")
 
 
-def fresh_database() -> None:
-    """Drop and recreate linli_bench, then migrate it to head."""
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_NAME}")
-    engine = make_engine(PG_URL)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+def webhook_machine() -> dict[str, str]:
+    """The machine, with the server and the load generator this benchmark uses."""
+    import uvicorn
+
+    version = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    return machine(
+        uvicorn=f"{uvicorn.__version__} (asyncio loop, h11)",
+        wrk=(version.stdout or version.stderr).split("[")[0].strip().removeprefix("wrk "),
+    )
 
 
 def count_rows() -> tuple[int, int]:
@@ -130,125 +127,6 @@ def pg_sessions() -> int:
             "SELECT sessions FROM pg_stat_database WHERE datname = %s", (PG_NAME,)
         ).fetchone()
     return int(row[0]) if row else 0
-
-
-def machine() -> dict[str, str]:
-    """What the numbers were measured on."""
-    import uvicorn
-
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    version = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
-    with psycopg.connect(PG_ADMIN) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    return {
-        "cpu": f"{cpu} × {os.cpu_count()}",
-        "kernel": platform.release(),
-        "os": platform.freedesktop_os_release().get("PRETTY_NAME", platform.system()),
-        "python": platform.python_version(),
-        "uvicorn": f"{uvicorn.__version__} (asyncio loop, h11)",
-        "postgresql": str(row[0]) if row else "?",
-        "wrk": (version.stdout or version.stderr).split("[")[0].strip().removeprefix("wrk "),
-        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
-
-
-# -- CPU accounting ---------------------------------------------------------------------------
-
-
-def _stat(pid: int | str) -> list[str]:
-    """/proc/<pid>/stat fields from the third (state) on."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2 :].split()
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds a live process has used (user + system)."""
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def postgres_cpu() -> float:
-    """CPU seconds used by PostgreSQL: its live processes plus the backends it has reaped."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = _stat(entry.name)
-            parent = Path(f"/proc/{fields[1]}/comm").read_text().strip()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / TICK
-        if parent != "postgres":  # the postmaster: add the backends that have exited
-            total += (int(fields[13]) + int(fields[14])) / TICK
-    return total
-
-
-def cpu_times() -> dict[str, tuple[float, float]]:
-    """(busy, total) seconds per CPU, from /proc/stat."""
-    times = {}
-    for line in Path("/proc/stat").read_text().splitlines():
-        name, *values = line.split()
-        if name.startswith("cpu") and name != "cpu":
-            ticks = [int(v) for v in values[:8]]
-            idle = ticks[3] + ticks[4]
-            times[name] = ((sum(ticks) - idle) / TICK, sum(ticks) / TICK)
-    return times
-
-
-class CpuMeter:
-    """Where the CPU went while wrk ran: server, PostgreSQL, wrk, and anything else."""
-
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
-        self.used: dict[str, float] = {}
-        self.busy: dict[str, float] = {}
-        self.other = 0.0
-
-    def _now(self) -> dict[str, float]:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has exited
-        return {
-            "server": process_cpu(self.server_pid),
-            "postgres": postgres_cpu(),
-            "wrk": children.ru_utime + children.ru_stime,
-        }
-
-    def __enter__(self) -> CpuMeter:
-        self._start, self._cpus = self._now(), cpu_times()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        end, cpus = self._now(), cpu_times()
-        self.used = {k: end[k] - self._start[k] for k in end}
-        self.busy = {
-            name: (cpus[name][0] - busy) / max(cpus[name][1] - total, 1e-9)
-            for name, (busy, total) in self._cpus.items()
-        }
-        spent = sum(cpus[name][0] - self._cpus[name][0] for name in cpus)
-        self.other = max(spent - sum(self.used.values()), 0.0)
-
-
-def wait_quiet(limit: float = 300) -> float:
-    """Wait (up to `limit` s) until the machine is idle for 3 s; returns the seconds waited."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        before = cpu_times()
-        time.sleep(3)
-        after = cpu_times()
-        busy = sum(after[n][0] - before[n][0] for n in after) / 3
-        if busy < NOISY_PCT / 100:
-            break
-        log(f"  waiting for a quiet machine ({100 * busy:.0f}% of a CPU busy elsewhere)")
-    return time.monotonic() - started
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -362,7 +240,7 @@ def measure(
     env = {**account.env(), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("LINLI_WECHAT_MAX_CLOCK_SKEW", None)  # keep the production default (300 s)
     if target == "linli":
-        fresh_database()
+        fresh_database(PG_NAME)
         env |= {"LINLI_DATABASE_URL": PG_URL, "LINLI_ENV": "dev"}
     expect = EXPECT[target]
     warm_load = Load(data, 1, args.warmup_requests, args.warmup, expect, f"{number} {target} warm")
@@ -485,18 +363,13 @@ def report(
         f"- Linli p99 at {args.connections} connections: **{p99:.2f} ms** (target ≤ 50 ms)",
         f"- Target {'met' if met else 'NOT met'}.",
         f"- New PostgreSQL connections opened by Linli while measured: {sessions}",
-        "",
-        "Checks: "
-        + (
-            "; ".join(problems)
-            if problems
-            else "every response was 200 with the expected body; no MsgId was reused; Linli "
+        *closing_lines(
+            problems,
+            "every response was 200 with the expected body; no MsgId was reused; Linli "
             "stored one inbound_message row per request (rows may exceed completed requests "
-            "by those wrk left in flight), none with an error; no other load on the machine."
+            "by those wrk left in flight), none with an error; no other load on the machine.",
+            info,
         ),
-        "",
-        "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + ".",
-        "",
     ]
     return "\n".join(lines)
 
@@ -524,10 +397,8 @@ def main() -> None:
     targets = [t for t in RUN_ORDER if t in args.targets.split(",")]
 
     ensure_wrk()
-    command = os.environ.get("BENCH_COMMAND") or "python -m bench.webhook.run " + " ".join(
-        sys.argv[1:]
-    )
-    info = machine()
+    command = command_line("bench.webhook.run")
+    info = webhook_machine()
     account = Account.random()
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = datetime.now()
@@ -544,7 +415,7 @@ def main() -> None:
     (RESULTS / f"webhook-{stamp}.log").write_text("\n".join(raw), encoding="utf-8")
     if set(targets) != set(TARGETS):
         return  # a partial run has no ratios; the per-run lines above are the output
-    text = report(args, results, info, command.strip(), started)
+    text = report(args, results, info, command, started)
     out = RESULTS / f"webhook-{stamp}.md"
     out.write_text(text, encoding="utf-8")
     print(text)
