@@ -3,6 +3,7 @@ the photos residents sent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -121,6 +122,24 @@ def get_report(request: Request, caller: Caller, reference: Reference) -> schema
         return schemas.detail(session, services.content, _visible(session, caller, reference))
 
 
+def _write(
+    request: Request,
+    caller: Principal,
+    reference: str,
+    change: Callable[[Session, Report, Services], None],
+    field: str | None = None,
+) -> schemas.ReportDetail:
+    """One staff change to a report, its row locked, in one unit of work; the report after."""
+    services = _services(request)
+    try:
+        with unit_of_work(services.database) as session:
+            report = _visible(session, caller, reference, lock=True)
+            change(session, report, services)
+            return schemas.detail(session, services.content, report)
+    except reports.ReportError as refused:
+        raise _refused(refused, field) from refused
+
+
 @router.post(
     "/{reference}/actions", response_model=schemas.ReportDetail, responses=problems(400, 404, 409)
 )
@@ -128,18 +147,15 @@ def act_on_report(
     request: Request, caller: Caller, reference: Reference, body: schemas.ActionIn
 ) -> schemas.ReportDetail:
     """Accept, start, resolve, close, reject, refer or reopen (the residents are told)."""
-    services = _services(request)
-    try:
-        with unit_of_work(services.database) as session:
-            report = _visible(session, caller, reference, lock=True)
-            reporting.change(
-                session, services.content, report, body.action,
-                actor=audit.Actor.of(caller.staff), now=services.clock(), note=body.note,
-                referred_to=body.referred_to,
-            )  # fmt: skip
-            return schemas.detail(session, services.content, report)
-    except reports.ReportError as refused:
-        raise _refused(refused) from refused
+
+    def change(session: Session, report: Report, services: Services) -> None:
+        reporting.change(
+            session, services.content, report, body.action,
+            actor=audit.Actor.of(caller.staff), now=services.clock(), note=body.note,
+            referred_to=body.referred_to,
+        )  # fmt: skip
+
+    return _write(request, caller, reference, change)
 
 
 @router.post(
@@ -149,17 +165,14 @@ def note_report(
     request: Request, caller: Caller, reference: Reference, body: schemas.NoteIn
 ) -> schemas.ReportDetail:
     """Add a note to the timeline (a public one is told to the reporter and followers)."""
-    services = _services(request)
-    try:
-        with unit_of_work(services.database) as session:
-            report = _visible(session, caller, reference, lock=True)
-            reporting.note(
-                session, services.content, report, actor=audit.Actor.of(caller.staff),
-                text=body.text, public=body.public, now=services.clock(),
-            )  # fmt: skip
-            return schemas.detail(session, services.content, report)
-    except reports.ReportError as refused:
-        raise _refused(refused, "text") from refused
+
+    def change(session: Session, report: Report, services: Services) -> None:
+        reporting.note(
+            session, services.content, report, actor=audit.Actor.of(caller.staff),
+            text=body.text, public=body.public, now=services.clock(),
+        )  # fmt: skip
+
+    return _write(request, caller, reference, change, "text")
 
 
 @router.post(
@@ -169,20 +182,17 @@ def assign_report(
     request: Request, caller: Caller, reference: Reference, body: schemas.AssignIn
 ) -> schemas.ReportDetail:
     """Give the report to a member of its committee's staff."""
-    services = _services(request)
-    try:
-        with unit_of_work(services.database) as session:
-            report = _visible(session, caller, reference, lock=True)
-            staff = staff_service.get_visible(session, caller.scope, body.staff_id)
-            if staff is None:
-                raise reports.ReportError("staff_id", "not found")
-            reports.assign(
-                session, report, actor=audit.Actor.of(caller.staff), staff=staff,
-                now=services.clock(),
-            )  # fmt: skip
-            return schemas.detail(session, services.content, report)
-    except reports.ReportError as refused:
-        raise _refused(refused, "staff_id") from refused
+
+    def change(session: Session, report: Report, services: Services) -> None:
+        staff = staff_service.get_visible(session, caller.scope, body.staff_id)
+        if staff is None:
+            raise reports.ReportError("staff_id", "not found")
+        reports.assign(
+            session, report, actor=audit.Actor.of(caller.staff), staff=staff,
+            now=services.clock(),
+        )  # fmt: skip
+
+    return _write(request, caller, reference, change, "staff_id")
 
 
 @router.get(
