@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeAlias
 
+from flows.masking import mask_id_card, mask_mobile, mask_numbers_in
+
 __all__ = [
     "HINTS",
     "HINT_CHOICE",
@@ -30,6 +32,7 @@ __all__ = [
     "Parsed",
     "mask_id_card",
     "mask_mobile",
+    "mask_numbers_in",
     "normalise",
     "parse_choice",
     "parse_date",
@@ -338,28 +341,3 @@ def parse_image(media_id: str | None, pic_url: str | None) -> ParseResult:
     if not media:
         return Invalid(HINT_IMAGE)
     return Parsed(Image(media_id=media, pic_url=(pic_url or "").strip() or None))
-
-
-def mask_id_card(v: str) -> str:
-    """Mask an ID number keeping the first 6 and last 4 characters."""
-    # Values too short to keep 10 characters are masked entirely rather than leaked.
-    if len(v) <= 10:
-        return "*" * len(v)
-    return v[:6] + "*" * (len(v) - 10) + v[-4:]
-
-
-def mask_mobile(v: str) -> str:
-    """Mask a mobile number keeping the first 3 and last 4 digits."""
-    if len(v) <= 7:
-        return "*" * len(v)
-    return v[:3] + "*" * (len(v) - 7) + v[-4:]
-
-
-_ID_IN_TEXT = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
-_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-
-
-def mask_numbers_in(text: str) -> str:
-    """Free text with any ID-card or mobile number in it masked (for group chats and lists)."""
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_card(m.group(0)), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(m.group(0)), text)

@@ -44,7 +44,10 @@ class Report(SQLModel, table=True):
     sub_district_id: int | None = _fk("sub_district.id")
     category: str = Field(sa_column=Column(String(64), nullable=False))
     urgent: bool = Field(default=False)
+    # Numbers (ID card, phone) in the description are masked here; the description as typed is
+    # kept only encrypted with LINLI_DATA_KEY, and only when it held such a number.
     description: str = Field(sa_column=Column(Text(), nullable=False))
+    description_sealed: str | None = Field(default=None, sa_column=Column(Text()))
     # Extra questions of the category: [{"key", "question", "answer"}].
     answers: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSONType, nullable=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import JSONType, UTCDateTime
@@ -122,5 +122,21 @@ class AuditEntry(SQLModel, table=True):
     object_type: str = Field(sa_column=Column(String(64), nullable=False))
     object_id: str | None = Field(default=None, sa_column=Column(String(64)))
     committee_id: int | None = _fk("committee.id", nullable=True)
+    # Every entry belongs to a sub-district, so one with no committee (an admin's own action,
+    # a report placed in no committee) is still shown only to that sub-district's admins.
+    sub_district_id: int | None = _fk("sub_district.id", nullable=True)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in try, kept a short while to throttle an address that guesses passwords."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_address_at", "address", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(sa_column=Column(String(64), nullable=False))
+    username: str | None = Field(default=None, sa_column=Column(String(64)))
+    succeeded: bool = Field(default=False)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
