@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import JSONType, UTCDateTime, utcnow
@@ -106,6 +106,10 @@ class OutboxMessage(SQLModel, table=True):
     # "resident" (recipient is an openid) or "staff" (recipient names a staff channel).
     audience: str = Field(sa_column=Column(String(16), nullable=False))
     recipient: str = Field(sa_column=Column(String(128), nullable=False, index=True))
+    # Whose resident this is: the committee (or only the sub-district) of the record that caused
+    # the message; staff see unreachable messages of their own scope only.
+    committee_id: int | None = Field(default=None, sa_column=Column(Integer(), index=True))
+    sub_district_id: int | None = Field(default=None, sa_column=Column(Integer(), index=True))
     kind: str = Field(sa_column=Column(String(64), nullable=False))
     payload: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSONType, nullable=False)

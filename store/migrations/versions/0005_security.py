@@ -1,4 +1,4 @@
-"""security: audit entries carry their sub-district, sign-in attempts per address, sealed numbers
+"""security: audit entries carry their sub-district, sign-in attempts per address, sealed numbers, outbox scope
 
 Revision ID: 0005
 Revises: 0004
@@ -66,8 +66,21 @@ def upgrade() -> None:
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.add_column(sa.Column('description_sealed', sa.Text(), nullable=True))
 
+    # A resident message belongs to the committee (or sub-district) of the record that caused
+    # it, so the call list shows staff only their own residents.
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('committee_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('sub_district_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_outbox_message_committee_id'), ['committee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_message_sub_district_id'), ['sub_district_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_message_sub_district_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_message_committee_id'))
+        batch_op.drop_column('sub_district_id')
+        batch_op.drop_column('committee_id')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_column('description_sealed')
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
