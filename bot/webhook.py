@@ -32,7 +32,7 @@ async def receive(request: Request) -> Response:
     services = _services(request)
     limit = services.settings.max_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > limit):
         raise Refused(413, "body is too large")
     query = dict(request.query_params)
     services.gate.check_query(query, time.time())

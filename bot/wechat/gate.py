@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.wechat import fields as field_shapes
 from bot.wechat import signing
 from bot.wechat.crypto import CryptoError, MessageCrypto
 from bot.wechat.payload import PayloadError, is_json, parse_payload
 from config.settings import Settings
+
+_TIMESTAMP = re.compile(r"[0-9]{1,16}")
+_NONCE = re.compile(r"[!-~]{1,64}")  # printable ASCII, as WeChat's nonces (digits) are
+_ECHOSTR = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")  # digits from WeChat; never markup
 
 
 class Refused(Exception):
@@ -58,16 +64,15 @@ class Gate:
         echostr = query.get("echostr")
         if not echostr:
             raise Refused(400, "echostr is missing")
+        if not _ECHOSTR.fullmatch(echostr):
+            raise Refused(400, "echostr is malformed")
         return echostr
 
     def check_query(self, query: Mapping[str, str], now: float) -> None:
         """Signature and freshness, from the query string alone (before the body is read)."""
         self._check_signature(query)
         if self.max_skew:
-            try:
-                sent = int(query["timestamp"])
-            except ValueError as exc:
-                raise Refused(403, "timestamp is not a number") from exc
+            sent = int(query["timestamp"])  # _check_signature made sure it is 1-16 digits
             if abs(now - sent) > self.max_skew:
                 raise Refused(403, "timestamp is outside the allowed clock skew")
         encrypted = query.get("encrypt_type", "raw").lower() == "aes"
@@ -79,18 +84,24 @@ class Gate:
     def open(self, query: Mapping[str, str], body: bytes) -> Push:
         """Decrypt (if needed) and parse a body whose query already passed check_query."""
         try:
+            text = body.decode("utf-8")  # WeChat sends UTF-8; raw text is stored as such
+        except UnicodeDecodeError as exc:
+            raise Refused(400, "body is not UTF-8") from exc
+        if "\x00" in text:  # UTF-16, or junk: neither XML nor JSON holds a NUL byte
+            raise Refused(400, "body is not UTF-8")
+        try:
             outer = parse_payload(body)
         except PayloadError as exc:
             raise Refused(400, str(exc)) from exc
         as_json = is_json(body)
-        common = {
-            "as_json": as_json,
-            "nonce": query["nonce"],
-            "timestamp": query["timestamp"],
-            "body_sha256": hashlib.sha256(body).hexdigest(),
-        }
         if self.crypto is None:
-            return Push(fields=outer, raw=body.decode("utf-8", "replace"), mode="plain", **common)
+            fields = self._checked(outer, "")
+            return Push(
+                fields=fields,
+                raw=text,
+                mode="plain",
+                **self._common(query, body, as_json),
+            )
         encrypted = outer.get("Encrypt")
         if not isinstance(encrypted, str) or not encrypted:
             raise Refused(400, "missing field Encrypt")
@@ -100,17 +111,41 @@ class Gate:
             raise Refused(403, "msg_signature does not match")
         try:
             raw = self.crypto.decrypt(encrypted)
-            fields = parse_payload(raw)
+            inner = parse_payload(raw)
         except CryptoError as exc:
             raise Refused(400, str(exc)) from exc
         except PayloadError as exc:
             raise Refused(400, f"decrypted payload: {exc}") from exc
+        fields = self._checked(inner, "decrypted payload: ")
+        # Compatible mode repeats the fields in clear beside Encrypt; only the signed,
+        # encrypted copy is used.
         mode = "compatible" if "MsgType" in outer else "safe"
-        return Push(fields=fields, raw=raw, mode=mode, **common)
+        return Push(fields=fields, raw=raw, mode=mode, **self._common(query, body, as_json))
+
+    @staticmethod
+    def _checked(fields: dict[str, Any], where: str) -> dict[str, Any]:
+        try:
+            field_shapes.check(fields)
+        except PayloadError as exc:
+            raise Refused(400, f"{where}{exc}") from exc
+        return fields
+
+    @staticmethod
+    def _common(query: Mapping[str, str], body: bytes, as_json: bool) -> dict[str, Any]:
+        return {
+            "as_json": as_json,
+            "nonce": query["nonce"],
+            "timestamp": query["timestamp"],
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+        }
 
     def _check_signature(self, query: Mapping[str, str]) -> None:
         timestamp, nonce = query.get("timestamp"), query.get("nonce")
         if not timestamp or not nonce:
             raise Refused(403, "timestamp and nonce are required")
+        if not _TIMESTAMP.fullmatch(timestamp):
+            raise Refused(403, "timestamp is malformed")
+        if not _NONCE.fullmatch(nonce):
+            raise Refused(403, "nonce is malformed")
         if not signing.valid(query.get("signature"), self.token, timestamp, nonce):
             raise Refused(403, "signature does not match")

@@ -8,19 +8,13 @@ from typing import Any
 from wechatpy.events import EVENT_TYPES
 from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 
-from bot.wechat.payload import PayloadError
+from bot.wechat import fields as field_shapes
 from flows.inbound import Inbound
-
-REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 
 
 def to_message(fields: dict[str, Any]) -> BaseMessage:
-    """wechatpy's object for a push, chosen as wechatpy.parse_message chooses it."""
-    missing = [name for name in REQUIRED if not str(fields.get(name) or "").strip()]
-    if missing:
-        raise PayloadError(f"missing field {missing[0]}")
-    if not str(fields["CreateTime"]).strip().isdigit():
-        raise PayloadError("CreateTime must be a number")
+    """wechatpy's object for a push (as parse_message picks it); PayloadError if malformed."""
+    field_shapes.check(fields)
     fields = {k: (str(v) if isinstance(v, int | float) else v) for k, v in fields.items()}
     kind = str(fields["MsgType"]).lower()
     if kind != "event":
@@ -44,7 +38,9 @@ def dedup_key(fields: dict[str, Any]) -> str:
 def msg_id(fields: dict[str, Any]) -> int | None:
     """The numeric MsgId (or a template job's MsgID), if any."""
     value = str(fields.get("MsgId") or fields.get("MsgID") or "").strip()
-    return int(value) if value.isdigit() and len(value) < 20 else None
+    if not (value.isascii() and value.isdigit() and len(value) <= 20):
+        return None
+    return int(value) if int(value) < 2**63 else None  # it is stored in a BIGINT column
 
 
 def to_inbound(message: BaseMessage, fields: dict[str, Any]) -> Inbound:
