@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export LINLI_ENV ?= demo
 
 .PHONY: demo test lint format install serve bench clean
 
@@ -15,7 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The demo runs in safe mode (encrypted pushes) with throwaway demo credentials.
+# Only the demo target asks for demo mode: anything else (`make serve`) runs as production
+# unless LINLI_ENV says otherwise. The demo keeps its data in data/demo.db and data/demo-media,
+# never in production's data/linli.db (production refuses a database with the demo accounts).
+demo: export LINLI_ENV ?= demo
+demo: export LINLI_DATABASE_URL ?= sqlite:///data/demo.db
+demo: export LINLI_MEDIA_DIR ?= data/demo-media
+# The demo runs in safe mode (encrypted pushes) with throwaway demo credentials, which
+# production refuses (config/settings.py PUBLISHED_VALUES).
 demo: export LINLI_WECHAT_TOKEN ?= linli-demo-token
 demo: export LINLI_WECHAT_AES_KEY ?= LinliDemoOnlyKeyNotForProduction01234567890
 # In the demo, queued messages go out at any hour (production keeps 21:00-08:00 quiet).

@@ -12,11 +12,13 @@ from store.staff_models import GRID_WORKER, SUBDISTRICT_ADMIN, Place, StaffUser
 
 DISTRICT = "示例街道"
 COMMITTEE = "示例社区居委会"
-# Demo-only accounts; `linli demo load` refuses to run in production.
+# Demo-only accounts with a published password: `linli demo load` refuses to run in production,
+# and `linli serve` / `check-config` refuse a production database that holds them.
 ACCOUNTS = (
     ("demo-admin", "示例管理员", SUBDISTRICT_ADMIN, "Demo-Linli-2026"),
     ("demo-grid", "示例网格员", GRID_WORKER, "Demo-Linli-2026"),
 )
+USERNAMES = tuple(username for username, *_ in ACCOUNTS)
 # Made-up coordinates (committees enter their own), matching the simulator's location buttons:
 # 3栋 at its 3栋 button, the other buildings 110 m apart in a row, and the two public places.
 THIRD = (23.1296, 113.2651)

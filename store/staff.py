@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from store import audit, passwords
+from store import audit, passwords, staff_sessions
 from store.scope import Scope
 from store.staff_models import (
     ROLES,
@@ -141,40 +141,55 @@ def create(
     audit.record(
         session, actor=actor, action="staff.create", object_type="staff_user",
         object_id=staff.id, committee_id=staff.committee_id, now=now,
-        after=audit.snapshot(staff),
+        sub_district_id=staff.sub_district_id, after=audit.snapshot(staff),
     )  # fmt: skip
     return staff
 
 
 def authenticate(session: Session, username: str, password: str, now: datetime) -> StaffUser | None:
-    """The staff member for these credentials, or None; repeated failures lock the account."""
-    if "\x00" in username or "\x00" in password:  # no account has one; PostgreSQL refuses it
+    """The staff member for these credentials, or None; repeated failures lock the account.
+
+    Every call verifies exactly one password hash, whatever the account's state (unknown,
+    disabled, locked), so the time an answer takes tells nothing about the username.
+    """
+    name = username.strip()
+    # No account has a NUL (PostgreSQL refuses one in a query): treated as an unknown name.
+    found = None if "\x00" in name else _by_username(session, name)
+    matches = passwords.verify(found.password_hash if found else _dummy_hash(), password)
+    if found is None or found.disabled:
         return None
-    staff = session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first()
-    if staff is None:
-        passwords.verify(_dummy_hash(), password)  # same work either way: no username probing
+    if found.locked_until is not None and found.locked_until > now:
         return None
-    if staff.disabled or (staff.locked_until is not None and staff.locked_until > now):
-        return None
-    if not passwords.verify(staff.password_hash, password):
-        staff.failed_logins += 1
-        if staff.failed_logins >= MAX_FAILED_LOGINS:
-            staff.locked_until, staff.failed_logins = now + LOCK_OUT_FOR, 0
-        session.add(staff)
+    if not matches:
+        found.failed_logins += 1
+        if found.failed_logins >= MAX_FAILED_LOGINS:
+            found.locked_until, found.failed_logins = now + LOCK_OUT_FOR, 0
+        session.add(found)
         session.flush()
         return None
-    staff.failed_logins, staff.locked_until = 0, None
-    if passwords.needs_rehash(staff.password_hash):
-        staff.password_hash = passwords.hash_password(password)
-    session.add(staff)
+    found.failed_logins, found.locked_until = 0, None
+    if passwords.needs_rehash(found.password_hash):
+        found.password_hash = passwords.hash_password(password)
+    session.add(found)
     session.flush()
-    return staff
+    return found
+
+
+def _by_username(session: Session, username: str) -> StaffUser | None:
+    return session.exec(select(StaffUser).where(StaffUser.username == username)).first()
 
 
 def change_password(
-    session: Session, staff: StaffUser, *, current: str, new: str, now: datetime
-) -> None:
-    """Set a new password after checking the current one."""
+    session: Session,
+    staff: StaffUser,
+    *,
+    current: str,
+    new: str,
+    now: datetime,
+    keep_session: str | None = None,
+) -> tuple[int, int]:
+    """Set a new password after checking the current one; every other session and every API
+    token ends (`keep_session` is the caller's own). Returns how many sessions and tokens ended."""
     if not passwords.verify(staff.password_hash, current):
         raise StaffError("current_password", "does not match")
     weak = passwords.weakness(new, staff.username)
@@ -184,24 +199,30 @@ def change_password(
     staff.password_changed_at = now
     session.add(staff)
     session.flush()
+    sessions, tokens = staff_sessions.end_all(session, staff, now, keep_session=keep_session)
     audit.record(
         session, actor=audit.Actor.of(staff), action="staff.change_password",
         object_type="staff_user", object_id=staff.id, committee_id=staff.committee_id, now=now,
+        after={"sessions_ended": sessions, "tokens_revoked": tokens},
     )  # fmt: skip
+    return sessions, tokens
 
 
 def set_disabled(
     session: Session, staff: StaffUser, *, disabled: bool, actor: audit.Actor, now: datetime
 ) -> None:
-    """Disable or re-enable an account."""
+    """Disable or re-enable an account. Either way its sessions and API tokens end for good, so
+    re-enabling starts with none: nothing issued before or while it was disabled comes back."""
     before = audit.snapshot(staff)
     staff.disabled = disabled
     session.add(staff)
     session.flush()
+    sessions, tokens = staff_sessions.end_all(session, staff, now)
     audit.record(
         session, actor=actor, action="staff.disable" if disabled else "staff.enable",
         object_type="staff_user", object_id=staff.id, committee_id=staff.committee_id, now=now,
-        before=before, after=audit.snapshot(staff),
+        before=before,
+        after={**audit.snapshot(staff), "sessions_ended": sessions, "tokens_revoked": tokens},
     )  # fmt: skip
 
 

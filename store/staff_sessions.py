@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store import audit
 from store.staff_models import ApiToken, StaffSession, StaffUser
@@ -52,6 +52,29 @@ def close_session(session: Session, raw: str, now: datetime) -> None:
         row.revoked_at = now
         session.add(row)
         session.flush()
+
+
+def end_all(
+    session: Session, staff: StaffUser, now: datetime, *, keep_session: str | None = None
+) -> tuple[int, int]:
+    """Revoke every live session (but `keep_session`, the caller's own) and every API token of
+    a staff member, for good; returns how many sessions and tokens ended."""
+    kept = _digest(keep_session) if keep_session else None
+    live = col(StaffSession.revoked_at).is_(None)
+    sessions = session.exec(select(StaffSession).where(StaffSession.staff_id == staff.id, live))
+    ended = [row for row in sessions if row.token_hash != kept]
+    tokens = list(
+        session.exec(
+            select(ApiToken).where(
+                ApiToken.staff_id == staff.id, col(ApiToken.revoked_at).is_(None)
+            )
+        )
+    )
+    for row in [*ended, *tokens]:
+        row.revoked_at = now
+        session.add(row)
+    session.flush()
+    return len(ended), len(tokens)
 
 
 def issue_token(session: Session, staff: StaffUser, name: str, now: datetime) -> str:

@@ -19,6 +19,9 @@ import store.staff_models  # noqa: F401
 from store.db import make_engine
 from store.migrate import upgrade
 
+# Linli defaults to production (which refuses placeholder secrets); the suite runs as dev, and
+# so do the processes it starts. Tests of production say so in their settings.
+os.environ.setdefault("LINLI_ENV", "dev")
 POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 # Debian's chromium (CI installs it in .ci/run); LINLI_TEST_CHROMIUM names another one.

@@ -41,3 +41,21 @@ def test_a_weak_password_is_refused_with_the_reason(
     )  # fmt: skip
     assert result.exit_code == 1
     assert "password: at least 10 characters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [("woaini1314", "too common"), ("qwertyuiop", "too common"), ("bbbbbbbbbbbb", "repeated")],
+)
+def test_a_common_or_repeated_password_is_refused(
+    database: Engine, monkeypatch: pytest.MonkeyPatch, password: str, reason: str
+) -> None:
+    monkeypatch.setenv("LINLI_DATABASE_URL", database.url.render_as_string(hide_password=False))
+    result = CliRunner().invoke(
+        cli, ["staff", "create", "--username", "admin", "--sub-district", "示例街道",
+              "--password", password],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "password:" in result.output and reason in result.output
+    with database.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM staff_user")).scalar_one() == 0

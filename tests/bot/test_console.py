@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
@@ -16,10 +17,12 @@ from store import staff_sessions
 from store.db import make_engine, unit_of_work
 from store.migrate import upgrade
 from tests.chat import settings_for
-from tests.staff_helpers import NOW, PASSWORD, create_staff
+from tests.production import PRODUCTION_SECRETS
+from tests.staff_helpers import NOW, PASSWORD, create_staff, token_for
 
 NEW_PASSWORD = "a brand new passphrase"
 COLLEAGUE_PASSWORD = "colleague passphrase 1"
+CONTENT = Path(__file__).resolve().parents[2] / "config" / "content" / "zh-CN"
 
 
 def _csrf(page: str) -> str:
@@ -101,9 +104,7 @@ def test_changing_the_password_and_signing_out(database: Engine) -> None:
 
 def test_the_session_cookie_is_httponly_and_secure_in_production(database: Engine) -> None:
     create_staff(database, "clerk")
-    settings = settings_for(database, env="production", wechat_token="a-real-token",
-                            wechat_app_secret="a-real-secret", secret_key="a-real-key-1",
-                            data_key="a-real-key-2")  # fmt: skip
+    settings = settings_for(database, **PRODUCTION_SECRETS)
     client = TestClient(create_app(settings, database=database), base_url="https://linli.test")
     form = client.get("/console/login")
     answer = client.post("/console/login", data={"username": "clerk", "password": PASSWORD,
@@ -153,3 +154,54 @@ def test_a_clerk_issues_an_api_token_uses_it_and_revokes_it(
     assert api.get("/api/v1/me", headers=bearer).status_code == 401
     assert "已作废" in client.get("/console/account").text
     assert secret.group(1) not in caplog.text
+
+
+def _wording(key: str) -> str:
+    content = yaml.safe_load((CONTENT / "console.yaml").read_text(encoding="utf-8"))
+    return content[key]
+
+
+def test_a_password_change_signs_out_everywhere_else_and_revokes_tokens(database: Engine) -> None:
+    clerk = create_staff(database, "clerk")
+    bearer = token_for(database, clerk)
+    app = create_app(settings_for(database), database=database)
+    here, laptop = TestClient(app), TestClient(app)
+    _sign_in(here, "clerk", PASSWORD)
+    _sign_in(laptop, "clerk", PASSWORD)
+    assert laptop.get("/api/v1/me", headers=bearer).status_code == 200
+    page = here.get("/console/account")
+    done = here.post("/console/account", data={"current_password": PASSWORD,
+                     "new_password": NEW_PASSWORD, "csrf_token": _csrf(page.text)})  # fmt: skip
+    told = _wording("signed_out_elsewhere").format(sessions=1, tokens=1)
+    assert "密码已修改" in done.text and told in done.text
+    assert here.get("/console/account", follow_redirects=False).status_code == 200
+    assert laptop.get("/console/account", follow_redirects=False).status_code == 303
+    assert TestClient(app).get("/api/v1/me", headers=bearer).status_code == 401
+
+
+def test_disabling_ends_sessions_and_tokens_for_good(database: Engine) -> None:
+    create_staff(database, "admin", role="subdistrict_admin", committee=None)
+    clerk = create_staff(database, "clerk")
+    bearer = token_for(database, clerk)
+    app = create_app(settings_for(database), database=database)
+    admin, browser = TestClient(app), TestClient(app)
+    _sign_in(admin, "admin", PASSWORD)
+    _sign_in(browser, "clerk", PASSWORD)
+    for change in ("disable", "enable"):
+        page = admin.get("/console/staff")
+        admin.post(f"/console/staff/{clerk.id}/{change}", data={"csrf_token": _csrf(page.text)})
+    assert browser.get("/console", follow_redirects=False).status_code == 303
+    assert TestClient(app).get("/api/v1/me", headers=bearer).status_code == 401
+    assert _sign_in(browser, "clerk", PASSWORD) == "/console"  # re-enabled: signs in anew
+
+
+def test_signing_in_again_ends_the_session_the_browser_held(database: Engine) -> None:
+    create_staff(database, "clerk")
+    create_staff(database, "grid2", role="grid_worker")
+    client = TestClient(create_app(settings_for(database), database=database))
+    _sign_in(client, "clerk", PASSWORD)
+    first = client.cookies.get("linli_session") or ""
+    _sign_in(client, "grid2", PASSWORD)
+    assert first and client.cookies.get("linli_session") not in ("", first)
+    with unit_of_work(database) as session:
+        assert staff_sessions.staff_for_session(session, first, NOW) is None

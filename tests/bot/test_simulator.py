@@ -18,6 +18,7 @@ from config.settings import Settings
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import InboundMessage
+from tests.production import PRODUCTION_SECRETS
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 STATIC = Path(__file__).parents[2] / "bot" / "simulator" / "static"
@@ -263,13 +264,7 @@ def test_history_refuses_a_bad_openid(plain_client: Client) -> None:
 
 
 def test_simulator_is_absent_in_production(database: Engine) -> None:
-    settings = _settings(
-        database,
-        env="production",
-        wechat_app_secret="appsecret1",
-        secret_key="secretkey1",
-        data_key="datakey123",
-    )
+    settings = _settings(database, **PRODUCTION_SECRETS)
     client = Client(create_app(settings, database=database))
     for path in ("/simulator", "/simulator/static/simulator.js", "/simulator/api/residents"):
         assert client.get(path).status_code == 404

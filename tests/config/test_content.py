@@ -12,13 +12,7 @@ from typer.testing import CliRunner
 from bot.cli import app as cli
 from config.content import ContentError, load_content
 from config.settings import Settings
-
-SECRETS = {
-    "wechat_token": "a-real-token-1",
-    "wechat_app_secret": "a-real-secret-1",
-    "secret_key": "a-real-secret-key",
-    "data_key": "a-real-data-key",
-}
+from tests.production import PRODUCTION_SECRETS
 
 
 @pytest.fixture
@@ -91,8 +85,8 @@ def test_check_config_passes_on_the_shipped_content(monkeypatch: pytest.MonkeyPa
 
 def test_production_refuses_placeholder_secrets() -> None:
     with pytest.raises(ValidationError, match="LINLI_SECRET_KEY"):
-        Settings(env="production", **{**SECRETS, "secret_key": "change-me"})
-    assert Settings(env="production", **SECRETS).simulator_enabled is False
+        Settings(**{**PRODUCTION_SECRETS, "secret_key": "change-me"})
+    assert Settings(**PRODUCTION_SECRETS).simulator_enabled is False
 
 
 def test_a_malformed_aes_key_is_refused() -> None:

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from store import audit, staff, staff_sessions
+from bot import demo_data
+from store import audit, passwords, staff, staff_sessions
 from store.db import unit_of_work
-from store.staff_models import AuditEntry, StaffUser
+from store.staff_models import AuditEntry, StaffSession, StaffUser
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -55,6 +56,14 @@ def test_a_new_account_is_audited_without_its_password(database: Engine) -> None
         ({"password": "short"}, "password"),
         ({"password": "zhang-wei-2026", "username": "zhang-wei"}, "password"),
         ({"committee_of": None}, "committee"),
+        ({"password": "zzzzzzzzzzzz"}, "password"),  # one character repeated
+        ({"password": "abcabcabcabc"}, "password"),  # a short pattern repeated
+        ({"password": "woaini1314"}, "password"),  # common
+        ({"password": "123456789a"}, "password"),
+        ({"password": "1qaz2wsx3edc"}, "password"),
+        ({"password": "QWERTYUIOP"}, "password"),
+        ({"password": "0987654321"}, "password"),  # a run of digits
+        ({"password": "hijklmnopqrs"}, "password"),  # a run of letters
     ],
 )
 def test_bad_accounts_are_refused_naming_the_field(
@@ -85,6 +94,52 @@ def test_five_wrong_passwords_lock_the_account_for_a_while(database: Engine) -> 
         assert staff.authenticate(session, "grid1", PASSWORD, later) is not None
     with unit_of_work(database) as session:
         assert staff.authenticate(session, "nobody", PASSWORD, later) is None
+
+
+def test_the_demo_password_is_still_accepted() -> None:
+    assert passwords.weakness(demo_data.ACCOUNTS[0][3], "demo-grid") is None
+
+
+def test_a_password_change_ends_every_other_session_and_every_token(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        worker = _worker(session)
+        here = staff_sessions.open_session(session, worker, NOW)
+        elsewhere = staff_sessions.open_session(session, worker, NOW)
+        token = staff_sessions.issue_token(session, worker, "导出脚本", NOW)
+    with unit_of_work(database) as session:
+        me = session.get(StaffUser, worker.id)
+        assert me is not None
+        ended = staff.change_password(session, me, current=PASSWORD, new="a new passphrase 2",
+                                      now=NOW, keep_session=here)  # fmt: skip
+    assert ended == (1, 1)
+    with unit_of_work(database) as session:
+        assert staff_sessions.staff_for_session(session, here, NOW) is not None
+        assert staff_sessions.staff_for_session(session, elsewhere, NOW) is None
+        assert staff_sessions.staff_for_token(session, token, NOW) is None
+        [entry] = audit.search(session, action="staff.change_password")
+    assert entry.after == {"sessions_ended": 1, "tokens_revoked": 1}
+
+
+def test_re_enabling_an_account_revives_none_of_its_sessions_or_tokens(database: Engine) -> None:
+    with unit_of_work(database) as session:
+        admin, worker = _admin(session), _worker(session)
+        raw_session = staff_sessions.open_session(session, worker, NOW)
+        raw_token = staff_sessions.issue_token(session, worker, "导出脚本", NOW)
+    actor = audit.Actor.of(admin)
+    for disabled in (True, False):
+        with unit_of_work(database) as session:
+            person = session.get(StaffUser, worker.id)
+            assert person is not None
+            staff.set_disabled(session, person, disabled=disabled, actor=actor, now=NOW)
+    with unit_of_work(database) as session:
+        assert staff_sessions.staff_for_session(session, raw_session, NOW) is None
+        assert staff_sessions.staff_for_token(session, raw_token, NOW) is None
+        assert staff.authenticate(session, "grid1", PASSWORD, NOW) is not None  # may sign in anew
+        [disable] = audit.search(session, action="staff.disable")
+        revoked = session.exec(select(StaffSession.revoked_at)).all()
+    assert (disable.after or {})["sessions_ended"] == 1
+    assert (disable.after or {})["tokens_revoked"] == 1
+    assert revoked == [NOW]
 
 
 def test_a_session_expires_when_idle_and_on_sign_out(database: Engine) -> None:
