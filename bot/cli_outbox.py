@@ -77,6 +77,7 @@ def unreachable(
 ) -> None:
     """Write the call list: residents WeChat could not reach, with why, to phone or visit."""
     from bot.cli import load_settings
+    from bot.sheet_cells import csv_row, keep_as_text
     from config.content import load_content
     from store import call_list
     from store.db import make_engine, unit_of_work
@@ -93,7 +94,8 @@ def unreachable(
         with target.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(wording.headers)
-            writer.writerows(cells)
+            # Message text staff or residents wrote ("=…") reaches the sheet as text.
+            writer.writerows(csv_row(row) for row in cells)
     else:
         from openpyxl import Workbook
 
@@ -103,6 +105,7 @@ def unreachable(
         sheet.append(wording.headers)
         for row in cells:
             sheet.append(row)
+            keep_as_text(sheet[sheet.max_row])
         book.save(target)
     typer.echo(f"{len(rows)} unreachable message(s) written to {target}", file=sys.stdout)
 
@@ -114,7 +117,7 @@ def scheduler(
     from bot.delivery.runtime import delivery_worker
     from bot.leader import sole_scheduler
     from bot.media import PhotoFetcher
-    from bot.scheduler import build_scheduler, report_planner
+    from bot.scheduler import build_scheduler, inbound_retention, report_planner
 
     settings, content, database = _process_parts()
 
@@ -127,6 +130,7 @@ def scheduler(
                 delivery_tick=w.tick,
                 fetch_media=photos.tick,
                 report_planning=report_planner(database, content),
+                retention=inbound_retention(database, settings.raw_retention_days),
                 tick_seconds=tick_seconds,
             )
             jobs.start()

@@ -40,6 +40,15 @@ EXTENSIONS = {
     "image/webp": "webp",
     "image/bmp": "bmp",
 }
+# The first bytes of each image type Linli keeps: whatever WeChat says a file is, only these
+# are stored as photos (an HTML page or SVG labelled image/jpeg is not).
+SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"BM", "image/bmp"),
+)
 BATCH = 20
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
@@ -55,6 +64,13 @@ def photo_response(file: Path, content_type: str | None) -> FileResponse:
     media_type = kind if kind in EXTENSIONS else "application/octet-stream"
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
     return FileResponse(file, media_type=media_type, headers=headers)
+
+
+def image_type(data: bytes) -> str | None:
+    """The image type the bytes really are (JPEG, PNG, GIF, WebP or BMP), else None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
 
 
 def extension(content_type: str) -> str:
@@ -123,7 +139,12 @@ class PhotoFetcher:
             await self._settle(report_photos.mark_failed, photo, error="no media id")
             return
         try:
-            data, content_type = await self.api.download_media(photo.media_id)
+            data, declared = await self.api.download_media(photo.media_id)
+            content_type = image_type(data)
+            if content_type is None:
+                why = f"not an image (said to be {declared[:40]!r})"
+                await self._settle(report_photos.mark_failed, photo, error=why)
+                return
             path = await to_thread.run_sync(write_photo, self.media_dir, photo, data, content_type)
         except InvalidMedia as error:
             # 40007: expired (after 3 days) or never existed; asking again will not help.

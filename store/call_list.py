@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from store import outbox
+from store.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,8 @@ class CallListRow:
         )  # fmt: skip
 
 
-def rows(session: Session) -> list[CallListRow]:
-    """Every unreachable resident message, newest first."""
+def rows(session: Session, scope: Scope | None = None) -> list[CallListRow]:
+    """Unreachable resident messages, newest first: the scope's, or every one (server CLI)."""
     return [
         CallListRow(
             openid=message.recipient,
@@ -47,5 +48,5 @@ def rows(session: Session) -> list[CallListRow]:
             queued_at=message.created_at,
             last_message_at=user.last_message_at if user else None,
         )
-        for message, user in outbox.unreachable(session)
+        for message, user in outbox.unreachable(session, scope)
     ]

@@ -11,6 +11,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import Session
 
 from store.models import OutboxMessage, WeChatUser
+from store.scope import Scope
+from store.staff_models import Committee
 from store.upsert import insert_for
 
 PENDING, SENDING, SENT, FAILED, UNREACHABLE, CANCELLED = (
@@ -31,14 +33,24 @@ def enqueue(
     now: datetime,
     urgent: bool = False,
     not_before: datetime | None = None,
+    committee_id: int | None = None,
+    sub_district_id: int | None = None,
 ) -> int | None:
-    """Add a message in the caller's transaction; None when the key was enqueued already."""
+    """Add a message in the caller's transaction; None when the key was enqueued already.
+
+    `committee_id` / `sub_district_id` name whose resident this is (the record that caused the
+    message); the call list shows a message only within that scope.
+    """
+    if committee_id is not None and sub_district_id is None:
+        home = session.get(Committee, committee_id)
+        sub_district_id = home.sub_district_id if home is not None else None
     statement = (
         insert_for(session, OutboxMessage)
         .values(
             idempotency_key=key, audience=audience, recipient=recipient, kind=kind,
             payload=payload, urgent=urgent, status=PENDING, attempts=0,
-            next_attempt_at=not_before or now, created_at=now,
+            next_attempt_at=not_before or now, created_at=now, committee_id=committee_id,
+            sub_district_id=sub_district_id,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(OutboxMessage.id)
@@ -133,12 +145,25 @@ def record_job_finish(session: Session, wechat_msg_id: int, report: str) -> int:
     return result.rowcount or 0
 
 
-def unreachable(session: Session) -> Sequence[tuple[OutboxMessage, WeChatUser | None]]:
-    """Residents' messages that could not be delivered, newest first, for the call list."""
+def unreachable(
+    session: Session, scope: Scope | None = None
+) -> Sequence[tuple[OutboxMessage, WeChatUser | None]]:
+    """Residents' messages that could not be delivered, newest first, for the call list.
+
+    With a scope: only the messages of its committees, and for a sub-district admin also those
+    of the sub-district that belong to no committee. A message of neither (a resident Linli
+    cannot place) is for the server's command line only; without a scope every one is listed.
+    """
     query = (
         select(OutboxMessage, WeChatUser)
         .join(WeChatUser, WeChatUser.openid == OutboxMessage.recipient, isouter=True)
         .where(OutboxMessage.audience == RESIDENT, OutboxMessage.status == UNREACHABLE)
-        .order_by(OutboxMessage.created_at.desc())
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     )
+    if scope is not None:
+        own = OutboxMessage.committee_id.in_(scope.committee_ids)
+        district = OutboxMessage.committee_id.is_(None) & (
+            OutboxMessage.sub_district_id == scope.sub_district_id
+        )
+        query = query.where(or_(own, district) if scope.admin else own)
     return [(row[0], row[1]) for row in session.execute(query)]

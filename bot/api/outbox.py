@@ -1,8 +1,8 @@
-"""/api/v1/outbox: the staff call list as JSON (staff only)."""
+"""/api/v1/outbox: the staff call list as JSON, scoped like reports and masked (staff only)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
@@ -10,8 +10,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.api.problems import problems
-from bot.auth import require_staff
+from bot.auth import Principal, require_staff
 from bot.services import Services
+from flows.masking import mask_numbers_in, mask_openid
 from store import call_list
 
 router = APIRouter(
@@ -21,7 +22,7 @@ router = APIRouter(
 
 
 class CallListItem(BaseModel):
-    """One resident message that could not be delivered."""
+    """One resident message that could not be delivered (openid and numbers masked)."""
 
     openid: str
     kind: str
@@ -40,21 +41,23 @@ class CallList(BaseModel):
 
 
 @router.get("/unreachable", response_model=CallList)
-async def unreachable(request: Request) -> dict[str, Any]:
-    """Residents WeChat could not reach, with why, for staff to phone or visit."""
+async def unreachable(
+    request: Request, caller: Annotated[Principal, Depends(require_staff)]
+) -> dict[str, Any]:
+    """Residents of the caller's committees WeChat could not reach, with why, to phone or visit."""
     services: Services = request.app.state.services
     wording = services.content.notifications.call_list
 
     def read() -> list[call_list.CallListRow]:
         with Session(services.database) as session:
-            return call_list.rows(session)
+            return call_list.rows(session, caller.scope)
 
     rows = await run_in_threadpool(read)
     items = [
         {
-            "openid": row.openid,
+            "openid": mask_openid(row.openid),
             "kind": row.kind,
-            "message": row.message,
+            "message": mask_numbers_in(row.message),
             "reason": wording.reason(row.reason, row.error_code),
             "error_code": row.error_code,
             "queued_at": row.queued_at.isoformat(),

@@ -105,7 +105,7 @@ class ActionIn(BaseModel):
     action: Literal["accept", "start", "resolve", "close", "reject", "refer", "reopen"]
     note: str = Field(
         default="", max_length=2000, pattern=TEXT,
-        description="told to the reporter and followers; required to reject",
+        description="told to the reporter and followers; required to resolve and to reject",
     )  # fmt: skip
     referred_to: str | None = Field(
         default=None, max_length=200, pattern=TEXT, description="required to refer"

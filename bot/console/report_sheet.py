@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.console.report_views import place_name
 from bot.reporting import category_name
+from bot.sheet_cells import keep_as_text
 from config.content import Content
 from config.report_exports import Layout
 from store import report_inbox
@@ -127,10 +128,9 @@ def workbook(layout: Layout, table: Sequence[Sequence[Any]]) -> bytes:
     sheet.freeze_panes = "A2"
     for line in table:
         sheet.append([_cell_value(v) for v in line])
+        keep_as_text(sheet[sheet.max_row])  # a resident's "=…" is text, never a formula
         for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":
-                cell.data_type = "s"  # a resident's "=…" is text, never a formula
-            elif isinstance(cell.value, datetime):
+            if isinstance(cell.value, datetime):
                 cell.number_format = DATE_FORMAT
     for number, column in enumerate(layout.columns, start=1):
         width = WIDE.get(column.field, max(10, 2 * len(column.heading) + 2))

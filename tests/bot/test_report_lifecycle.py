@@ -203,7 +203,7 @@ def test_past_the_late_days_a_reply_is_no_longer_taken_as_the_follow_up_answer(
 ) -> None:
     desk = open_desk(database, tmp_path)
     ref = desk.report(A)
-    desk.act(ref, "resolve", clerk)
+    desk.act(ref, "resolve", clerk, "已清理")
     desk.later(days=POLICY.follow_up_days)
     desk.plan()
     desk.later(days=POLICY.follow_up_late_days, seconds=1)

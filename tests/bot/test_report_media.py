@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from bot.media import image_type
 from store.report_models import ReportPhoto
 from tests.bot.report_rig import Desk, open_desk
 from tests.report_helpers import COMMITTEE, seed
@@ -128,23 +129,45 @@ def test_a_photo_that_cannot_be_written_is_tried_again_later_and_given_up_after_
 
 def test_linli_reports_fetch_media_runs_the_job_once(database: Engine, tmp_path: Path) -> None:
     url = database.url.render_as_string(hide_password=False)
-    env = {"LINLI_DATABASE_URL": url, "LINLI_MEDIA_DIR": str(tmp_path / "media")}
+    env = {"LINLI_ENV": "dev", "LINLI_DATABASE_URL": url,
+           "LINLI_MEDIA_DIR": str(tmp_path / "media")}  # fmt: skip
     result = CliRunner().invoke(cli, ["reports", "fetch-media"], env=env)
     assert result.exit_code == 0, result.output
     assert "0 stored, 0 to retry, 0 failed" in result.output
 
 
-def test_a_file_that_is_not_a_known_image_type_is_never_rendered_by_the_browser(
+def test_a_file_that_is_not_really_an_image_is_never_stored_whatever_it_is_called(
     database: Engine, tmp_path: Path
 ) -> None:
     seed(database)
     desk = open_desk(database, tmp_path)
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-    desk.upload("media-odd", svg, "image/svg+xml")
-    reference = desk.report("o_zhang", photos=("media-odd",))
-    assert desk.fetch_photos() == 1
+    desk.upload("media-svg", svg, "image/svg+xml")
+    desk.upload("media-html", b"<html><script>alert(1)</script></html>", "image/jpeg")
+    desk.upload("media-png", PNG, "image/jpeg")  # a real PNG, mislabelled
+    reference = desk.report("o_zhang", photos=("media-svg", "media-html", "media-png"))
+    assert desk.fetch_photos() == 3
+    svg_photo, html_photo, png_photo = photos_of(desk)
+    for failed in (svg_photo, html_photo):
+        assert (failed.status, failed.path) == ("failed", None)
+        assert "not an image" in (failed.error or "")
+    report_id = desk.stored(reference).id
+    assert (png_photo.status, png_photo.content_type, png_photo.path) == (
+        "stored", "image/png", f"{report_id}/3.png")  # fmt: skip
+    assert sorted(p.name for p in (desk.media_dir / str(report_id)).iterdir()) == ["3.png"]
     clerk = token_for(database, create_staff(database, "li", committee=COMMITTEE))
-    shown = desk.api("GET", f"/api/v1/reports/{reference}/photos/1", clerk)
-    assert shown.status_code == 200 and shown.content == svg
-    assert shown.headers["content-type"] == "application/octet-stream"
+    assert desk.api("GET", f"/api/v1/reports/{reference}/photos/1", clerk).status_code == 404
+    shown = desk.api("GET", f"/api/v1/reports/{reference}/photos/3", clerk)
+    assert (shown.content, shown.headers["content-type"]) == (PNG, "image/png")
+    assert shown.headers["cache-control"] == "private, no-store"
     assert shown.headers["x-content-type-options"] == "nosniff"
+
+
+def test_image_types_are_known_by_their_first_bytes() -> None:
+    webp = b"RIFF\x24\x00\x00\x00WEBPVP8 "
+    for data, kind in ((JPEG, "image/jpeg"), (PNG, "image/png"), (b"GIF89a...", "image/gif"),
+                       (b"GIF87a...", "image/gif"), (webp, "image/webp"),
+                       (b"BM\x00\x00", "image/bmp")):  # fmt: skip
+        assert image_type(data) == kind
+    for data in (b"", b"RIFF\x24\x00\x00\x00WAVEfmt ", b"%PDF-1.7", b"<svg/>", b"\xff\xd8"):
+        assert image_type(data) is None

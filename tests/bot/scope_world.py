@@ -1,0 +1,153 @@
+"""Two committees in one sub-district and a third committee in another sub-district, each with
+a report, a place, a staff member, an API token, an unreachable outbox message and audit
+entries — and a marker string for each, so a test can tell whose data an answer shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from store import audit, outbox, staff_sessions
+from store.db import unit_of_work
+from store.report_models import Report, ReportPhoto
+from store.staff_models import Place, StaffUser
+from tests.staff_helpers import create_staff, token_for
+
+HOME, OTHER = "示例街道", "另一个街道"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64) + b"\xff\xd9"
+
+
+@dataclass
+class Committee:
+    """One committee's seeded objects and the markers that give them away in an answer."""
+
+    key: str  # EAST, WEST, FARR (four letters: the masked openid shows the last four)
+    committee_id: int
+    staff: StaffUser
+    headers: dict[str, str]
+    token_id: int
+    place_id: int
+    reference: str
+
+    @property
+    def markers(self) -> list[str]:
+        """Strings only this committee's data contains."""
+        key = self.key
+        return [self.reference, f"PLACE-{key}", self.staff.username, f"resident_{key}",
+                f"…{key}", f"NOTICE-{key}", f"AUDIT-{key}"]  # fmt: skip
+
+
+@dataclass
+class World:
+    """Everything seeded; `east` attacks `west` (same sub-district), `far_admin` attacks both."""
+
+    east: Committee
+    west: Committee
+    far: Committee
+    admin: StaffUser  # the home sub-district's admin
+    far_admin: StaffUser
+    far_admin_headers: dict[str, str]
+    media_dir: Path
+    # The home sub-district's own (no committee): a report, a call-list row, audit entries.
+    home_markers: list[str] = field(default_factory=list)
+    # Belonging to no sub-district at all: shown to nobody in the API or the console.
+    nowhere_markers: list[str] = field(default_factory=list)
+
+
+def _report(
+    database: Engine, reference: str, committee_id: int | None, sub_district_id: int | None,
+    place_id: int | None, now: datetime,
+) -> int:  # fmt: skip
+    with unit_of_work(database) as session:
+        report = Report(
+            reference=reference, committee_id=committee_id, sub_district_id=sub_district_id,
+            category="shared_bike", description=f"DESC-{reference}", source="wechat",
+            reporter_openid=f"o_reporter_{reference}", place_id=place_id, status="submitted",
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        session.add(report)
+        session.flush()
+        assert report.id is not None
+        return report.id
+
+
+def _unreachable(
+    database: Engine, key: str, committee_id: int | None, sub_district_id: int | None,
+    now: datetime,
+) -> None:  # fmt: skip
+    with unit_of_work(database) as session:
+        message_id = outbox.enqueue(
+            session, key=f"world-{key}", audience=outbox.RESIDENT,
+            recipient=f"o_resident_{key}", kind="status_update",
+            payload={"text": f"NOTICE-{key} 请回电 13812345678"}, now=now,
+            committee_id=committee_id, sub_district_id=sub_district_id,
+        )  # fmt: skip
+        assert message_id is not None
+        outbox.settle(session, message_id, outbox.Outcome("unreachable", error="window_closed"),
+                      now)  # fmt: skip
+
+
+def _marker_entry(
+    database: Engine, actor: audit.Actor, key: str, now: datetime, **scope: int | None
+) -> None:
+    with unit_of_work(database) as session:
+        audit.record(session, actor=actor, action="test.marker", object_type="marker",
+                     object_id=f"AUDIT-{key}", now=now, **scope)  # fmt: skip
+
+
+def _committee(
+    database: Engine, key: str, name: str, district: str, number: int, media_dir: Path,
+    now: datetime,
+) -> Committee:  # fmt: skip
+    person = create_staff(database, f"{key.lower()}1", committee=name, district=district)
+    assert person.committee_id is not None
+    headers = token_for(database, person)
+    with unit_of_work(database) as session:
+        place = Place(committee_id=person.committee_id, kind="building", name=f"PLACE-{key}")
+        session.add(place)
+        session.flush()
+        assert place.id is not None
+        place_id = place.id
+        token_id = staff_sessions.tokens_of(session, person)[0].id or 0
+    reference = f"BS-20261128-000{number}"
+    report_id = _report(database, reference, person.committee_id, person.sub_district_id,
+                        place_id, now)  # fmt: skip
+    # A stored photo: were the scope check missing, the file would be served.
+    (media_dir / str(report_id)).mkdir(parents=True)
+    (media_dir / str(report_id) / "1.jpg").write_bytes(JPEG)
+    with unit_of_work(database) as session:
+        session.add(ReportPhoto(report_id=report_id, position=1, media_id="m", status="stored",
+                                path=f"{report_id}/1.jpg", content_type="image/jpeg",
+                                size=len(JPEG), next_attempt_at=now, created_at=now))  # fmt: skip
+    _unreachable(database, key, person.committee_id, None, now)
+    _marker_entry(database, audit.Actor.of(person), key, now, committee_id=person.committee_id)
+    return Committee(key, person.committee_id, person, headers, token_id, place_id, reference)
+
+
+def build(database: Engine, media_dir: Path) -> World:
+    """Seed the three committees, two admins and the sub-district-level objects."""
+    now = datetime.now(UTC)  # Open311 lists the last 90 days
+    east = _committee(database, "EAST", "东风社区居委会", HOME, 1, media_dir, now)
+    west = _committee(database, "WEST", "西湖社区居委会", HOME, 2, media_dir, now)
+    far = _committee(database, "FARR", "远方居委会", OTHER, 3, media_dir, now)
+    admin = create_staff(database, "admin_home", role="subdistrict_admin", committee=None)
+    far_admin = create_staff(database, "admin_far", role="subdistrict_admin", committee=None,
+                             district=OTHER)  # fmt: skip
+    home = east.staff.sub_district_id
+    # The home sub-district's own: a report of no committee, its call-list row, admin entries.
+    _report(database, "BS-20261128-0004", None, home, None, now)
+    _unreachable(database, "HOME", None, home, now)
+    _marker_entry(database, audit.Actor.of(admin), "HOME", now)
+    _marker_entry(database, audit.CLI, "HNOC", now, sub_district_id=home)
+    # Nobody's: a message Linli could not place, a bare command-line action.
+    _unreachable(database, "NONE", None, None, now)
+    _marker_entry(database, audit.CLI, "NONE", now)
+    return World(
+        east, west, far, admin, far_admin, token_for(database, far_admin), media_dir,
+        home_markers=["BS-20261128-0004", "resident_HOME", "…HOME", "NOTICE-HOME",
+                      "AUDIT-HOME", "AUDIT-HNOC"],
+        nowhere_markers=["resident_NONE", "…NONE", "NOTICE-NONE", "AUDIT-NONE"],
+    )  # fmt: skip
