@@ -9,16 +9,29 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from bot.auth import Principal, check_csrf, require_admin, require_staff
+from bot.console.inputs import ConsoleRoute, FormId, QueryId, clean_input
 from bot.console.routes import Csrf, page, services_of
+from config.content import ConsoleText
 from store import audit, places
 from store import scope as scopes
 from store.db import unit_of_work
 
 router = APIRouter(
-    prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
-)
+    prefix="/console", include_in_schema=False, route_class=ConsoleRoute,
+    dependencies=[Depends(require_staff), Depends(clean_input)],
+)  # fmt: skip
 Admin = Annotated[Principal, Depends(require_admin)]
-MAX_CSV_BYTES = 1024 * 1024
+FIELDS = {"name": "place_name", "kind": "place_kind", "grid_area": "grid_area",
+          "lat": "coordinates", "lng": "coordinates", "file": "csv_file",
+          "committee_id": "committee"}  # fmt: skip
+
+
+def _refusal(t: ConsoleText, refused: places.PlaceError) -> str:
+    """A refused place in the console's words: which field, and what it must be."""
+    return t.place_problem.format(
+        field=t[FIELDS.get(refused.field, "place_name")],
+        reason=t[f"place_refused_{refused.code}"].format(line=refused.line),
+    )
 
 
 def _places_page(
@@ -36,7 +49,7 @@ def _places_page(
 
 
 @router.get("/places", response_class=HTMLResponse)
-def places_page(request: Request, who: Admin, committee_id: int | None = None) -> HTMLResponse:
+def places_page(request: Request, who: Admin, committee_id: QueryId = None) -> HTMLResponse:
     """A committee's places and the forms to add or import them."""
     return _places_page(request, who, committee_id)
 
@@ -45,7 +58,7 @@ def places_page(request: Request, who: Admin, committee_id: int | None = None) -
 def add_place(
     request: Request,
     who: Admin,
-    committee_id: Annotated[int, Form()],
+    committee_id: FormId,
     name: Annotated[str, Form()],
     kind: Annotated[str, Form()],
     grid_area: Annotated[str, Form()] = "",
@@ -62,13 +75,10 @@ def add_place(
             places.save(
                 session, who.scope, actor=audit.Actor.of(who.staff), committee_id=committee_id,
                 kind=kind, name=name, grid_area=grid_area or None, now=services.clock(),
-                lat=float(lat) if lat.strip() else None, lng=float(lng) if lng.strip() else None,
+                lat=places.number("lat", lat), lng=places.number("lng", lng),
             )  # fmt: skip
-    except ValueError as refused:
-        field = getattr(refused, "field", "lat")
-        reason = getattr(refused, "reason", "must be a number")
-        problem = t.refused.format(field=field, reason=reason)
-        return _places_page(request, who, committee_id, problem=problem)
+    except places.PlaceError as refused:
+        return _places_page(request, who, committee_id, problem=_refusal(t, refused))
     return _places_page(request, who, committee_id, notice=t.place_saved)
 
 
@@ -76,28 +86,27 @@ def add_place(
 async def import_places(
     request: Request,
     who: Admin,
-    committee_id: Annotated[int, Form()],
+    committee_id: FormId,
     file: UploadFile,
     token: Csrf = None,
 ) -> HTMLResponse:
-    """Load places from an uploaded CSV sheet; bad rows are listed, good ones kept."""
+    """Load places from an uploaded CSV sheet; bad rows are listed, good ones kept; a file that
+    cannot be read loads nothing and says why."""
     check_csrf(request, who, token)
     services = services_of(request)
     t = services.content.console
-    raw = await file.read(MAX_CSV_BYTES + 1)
-    if len(raw) > MAX_CSV_BYTES:
-        problem = t.refused.format(field="file", reason="larger than 1 MiB")
-        return _places_page(request, who, committee_id, problem=problem)
-    text = raw.decode("utf-8-sig", errors="replace")
-    with unit_of_work(services.database) as session:
-        result = places.import_csv(
-            session,
-            who.scope,
-            actor=audit.Actor.of(who.staff),
-            committee_id=committee_id,
-            text=text,
-            now=services.clock(),
-        )
+    # One byte past the limit is enough to know the file is too large.
+    raw = await file.read(places.MAX_SHEET_BYTES + 1)
+    try:
+        with unit_of_work(services.database) as session:
+            result = places.import_csv(
+                session, who.scope, actor=audit.Actor.of(who.staff), committee_id=committee_id,
+                sheet=raw, now=services.clock(),
+            )  # fmt: skip
+    except places.PlaceError as refused:
+        return _places_page(request, who, committee_id, problem=_refusal(t, refused))
     notice = t.import_done.format(created=result.created, updated=result.updated)
-    problem = "；".join(t.import_problem.format(row=r, reason=why) for r, why in result.problems)
+    problem = "；".join(
+        t.import_problem.format(row=row, reason=_refusal(t, why)) for row, why in result.problems
+    )
     return _places_page(request, who, committee_id, notice=notice, problem=problem or None)

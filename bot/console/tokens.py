@@ -8,13 +8,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from bot.auth import Principal, check_csrf, require_staff
+from bot.console.inputs import ConsoleRoute, PathId, clean_input
 from bot.console.routes import Csrf, account_page, services_of
 from store import audit, staff_sessions
 from store.db import unit_of_work
 
 router = APIRouter(
-    prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
-)
+    prefix="/console", include_in_schema=False, route_class=ConsoleRoute,
+    dependencies=[Depends(require_staff), Depends(clean_input)],
+)  # fmt: skip
 Staff = Annotated[Principal, Depends(require_staff)]
 
 
@@ -26,7 +28,7 @@ def account(request: Request, who: Staff) -> HTMLResponse:
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 def issue(
-    request: Request, who: Staff, name: Annotated[str, Form()], token: Csrf = None
+    request: Request, who: Staff, name: Annotated[str, Form(max_length=100)], token: Csrf = None
 ) -> HTMLResponse:
     """Issue a personal API token; its secret is shown this once."""
     check_csrf(request, who, token)
@@ -37,7 +39,7 @@ def issue(
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke(request: Request, who: Staff, token_id: int, token: Csrf = None) -> RedirectResponse:
+def revoke(request: Request, who: Staff, token_id: PathId, token: Csrf = None) -> RedirectResponse:
     """Revoke one of my API tokens (404 for anyone else's)."""
     check_csrf(request, who, token)
     services = services_of(request)

@@ -1,7 +1,9 @@
-"""WeCom group-robot posts: split on UTF-8 bytes at the size limits, batched under the rate."""
+"""WeCom group-robot posts: resident text made inert, split on UTF-8 bytes at the size limits,
+batched under the rate."""
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,6 +11,33 @@ from datetime import datetime, timedelta
 TEXT_LIMIT = 2048
 MARKDOWN_LIMIT = 4096
 PER_MINUTE = 20
+
+# Characters WeCom markdown reads as syntax (links, images, <font> and <@mention> tags, emphasis,
+# code, headings, quotes, entities, escapes), swapped for full-width look-alikes: staff still
+# read the words, the robot renders no markup. Notices are one line, so list and table markers
+# (which need a line of their own) stay as typed.
+_INERT = str.maketrans("[]()<>*_`#~&\\", "［］（）＜＞＊＿｀＃～＆＼")
+# What a chat client turns into a link without markup: scheme://, www., and domain.tld.
+_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
+_DOT_BEFORE_LETTER = re.compile(r"(?<=[0-9A-Za-z])\.(?=[A-Za-z])")
+_SPACE = re.compile(r"\s+")
+# Linli's own masking (138****5678, 020-****78) keeps its stars: a run between digits.
+_MASK = re.compile(r"(?<=[0-9-])＊+(?=[0-9Xx])")
+
+
+def inert(text: str) -> str:
+    """Text from outside Linli (residents, staff names, place names) that renders as itself in a
+    markdown notice: one line, no links, tags, emphasis, code, headings or quotes."""
+    text = _SPACE.sub(" ", text).strip()
+    text = _SCHEME.sub(r"\1：", text)
+    text = _DOT_BEFORE_LETTER.sub("．", text).translate(_INERT)
+    return _MASK.sub(lambda run: "*" * len(run.group(0)), text)
+
+
+def notice(wording: str, **values: object) -> str:
+    """A notice from Linli's own wording (notifications.yaml, reports.yaml) with every value made
+    inert, so only what Linli itself writes (its console link) can render as markdown."""
+    return wording.format(**{name: inert(str(value)) for name, value in values.items()})
 
 
 def split_utf8(text: str, limit: int) -> list[str]:
