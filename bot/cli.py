@@ -13,7 +13,7 @@ from bot.cli_outbox import outbox_app, scheduler, worker
 from bot.cli_reports import reports_app
 from bot.cli_sandbox import sandbox_api
 from bot.cli_staff import staff_app
-from config.settings import Settings
+from config.settings import DEMO_DATABASE_URL, Env, Settings
 
 app = typer.Typer(
     help="邻里 Linli — WeChat assistant for neighbourhood committees.", no_args_is_help=True
@@ -45,23 +45,65 @@ def load_settings():
         raise typer.Exit(1) from exc
 
 
+def refuse_demo_accounts(settings: Settings, *, unreachable_is_fatal: bool) -> None:
+    """Exit 1 when production would run on a database holding the demo's accounts (their
+    password is published), e.g. a file `make demo` seeded."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.demo_data import USERNAMES
+    from store import demo_accounts
+    from store.db import make_engine
+
+    if settings.env is not Env.production:
+        return
+    engine = make_engine(settings.database_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        found = demo_accounts.present(engine, USERNAMES)
+    except SQLAlchemyError as exc:
+        if unreachable_is_fatal:
+            err.print(f"[red]cannot reach {where} to check it for demo accounts[/red]")
+            raise typer.Exit(1) from exc
+        err.print(f"[yellow]database {where} not reachable: not checked for demo accounts[/yellow]")
+        return
+    finally:
+        engine.dispose()
+    if found:
+        err.print(
+            f"[red]refusing: {where} holds the demo accounts {', '.join(found)}, whose password "
+            "is public. Production needs its own database: point LINLI_DATABASE_URL at a fresh "
+            f"one (the demo's is {DEMO_DATABASE_URL}).[/red]"
+        )
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Web worker processes."),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        help="Proxies whose X-Forwarded-For names the client (comma-separated IPs or *); "
+        "default LINLI_FORWARDED_ALLOW_IPS, 127.0.0.1.",
+    ),
 ) -> None:
     """Run the web app (webhook, simulator in demo/dev) with uvicorn."""
     import uvicorn
 
     settings = load_settings()
+    refuse_demo_accounts(settings, unreachable_is_fatal=True)
+    trusted = forwarded_allow_ips or settings.forwarded_allow_ips
     out.print(
         f"Linli ({settings.env}) on http://{host}:{port}"
         + ("  — simulator: /simulator" if settings.simulator_enabled else "")
     )
+    # Client addresses (the sign-in throttle counts per address) come from X-Forwarded-For only
+    # when the peer is one of these proxies.
     uvicorn.run(
-        "bot.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=True
-    )
+        "bot.main:app", host=host, port=port, workers=workers, log_level="info",
+        proxy_headers=True, forwarded_allow_ips=trusted,
+    )  # fmt: skip
 
 
 @app.command("check-config")
@@ -77,18 +119,28 @@ def check_config() -> None:
             typer.echo(str(problem), err=True)
         raise typer.Exit(1) from exc
     out.print(f"content OK: {settings.content_dir} ({len(content.office.topics)} office topics)")
+    refuse_demo_accounts(settings, unreachable_is_fatal=False)
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Apply migrations up to a revision (default: the newest)."""
-    from store.db import make_engine
+    """Apply migrations up to a revision (default: the newest); at the newest, also mask and
+    seal personal numbers that older versions kept in clear."""
+    from store.db import make_engine, unit_of_work
     from store.migrate import upgrade
+    from store.protect import protect_existing
+    from store.sealing import Sealer
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine, revision)
     out.print(f"database at {revision}: {engine.url.render_as_string(hide_password=True)}")
+    if revision == "head":
+        with unit_of_work(engine) as session:
+            changed = protect_existing(session, Sealer(settings.data_key))
+        if any(changed.values()):
+            done = ", ".join(f"{count} {kind}" for kind, count in changed.items() if count)
+            out.print(f"personal numbers masked and sealed in rows kept in clear: {done}")
 
 
 @demo_app.command("load")
@@ -100,11 +152,13 @@ def demo_load() -> None:
     from store.db import make_engine, unit_of_work
 
     settings = load_settings()
-    if settings.env.value == "production":
+    if settings.env is Env.production:
         err.print("[red]refusing to load demo data with LINLI_ENV=production[/red]")
         raise typer.Exit(1)
     now = datetime.now(UTC)
-    with unit_of_work(make_engine(settings.database_url)) as session:
+    engine = make_engine(settings.database_url)
+    out.print(f"demo data in {engine.url.render_as_string(hide_password=True)}")
+    with unit_of_work(engine) as session:
         for openid in DEMO_RESIDENTS:
             if users.get(session, openid) is None:
                 users.seen(session, openid, now, event="subscribe", own_message=False)

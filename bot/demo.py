@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from bot.delivery.runtime import delivery_worker
 from bot.media import PhotoFetcher
 from bot.sandbox import create_sandbox
-from bot.scheduler import build_scheduler, report_planner
+from bot.scheduler import build_scheduler, inbound_retention, report_planner
 from bot.services import Services
 
 SANDBOX_BASE = "http://wechat-sandbox.local"
@@ -104,6 +104,7 @@ async def running(app: FastAPI) -> AsyncIterator[None]:
             delivery_tick=worker.tick,
             fetch_media=photos.tick,
             report_planning=report_planner(services.database, services.content, clock),
+            retention=inbound_retention(services.database, settings.raw_retention_days, clock),
         )
         scheduler.start()
         try:

@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot import reporting
+from bot.delivery.wecom import notice
 from config.content import Content
 from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
 from flows.inputs import mask_numbers_in
 from flows.reports import FOLLOW_UP, FOLLOW_UP_LATE
 from store import human, outbox, place_names, report_due, reports
+from store.sealing import Sealer
 from store.staff_models import Committee, Place, SubDistrict
 
 # What an applier learnt that the reply may mention, e.g. {"reference": "BS-20261128-0042"}.
@@ -29,13 +31,16 @@ class Context:
     now: datetime
     content: Content
     tz: ZoneInfo
+    sealer: Sealer
 
 
 def _request_human(session: Session, effect: RequestHuman, context: Context) -> None:
+    # What the resident said rests masked; the message itself is kept sealed (inbound).
+    text = mask_numbers_in(effect.text)
     request = human.add(
         session,
         openid=effect.openid,
-        text=effect.text,
+        text=text,
         flow=effect.flow,
         step=effect.step,
         now=context.now,
@@ -48,7 +53,7 @@ def _request_human(session: Session, effect: RequestHuman, context: Context) -> 
         audience=outbox.STAFF,
         recipient="staff",
         kind="staff_notice",
-        payload={"text": wording.format(resident=_masked(effect.openid), text=effect.text)},
+        payload={"text": notice(wording, resident=_masked(effect.openid), text=text)},
         now=context.now,
     )
 
@@ -70,8 +75,9 @@ def _file_report(session: Session, effect: FileReport, context: Context) -> Fact
         photos=effect.photos,
     )
     report = reporting.submit(
-        session, context.content, new, now=context.now, tz=context.tz, place=place
-    )
+        session, context.content, new, now=context.now, tz=context.tz, sealer=context.sealer,
+        place=place,
+    )  # fmt: skip
     return {"reference": report.reference}
 
 

@@ -21,6 +21,7 @@ from flows.inbound import Inbound
 from store import conversations, nonces, users
 from store import inbound as inbound_store
 from store.db import unit_of_work
+from store.sealing import Sealer
 
 log = logging.getLogger("linli.webhook")
 
@@ -48,8 +49,10 @@ class PushHandler:
         *,
         replay_window: timedelta,
         tz: ZoneInfo,
+        sealer: Sealer,
     ) -> None:
         self.tz = tz
+        self.sealer = sealer
         self.database = database
         self.content = content
         self.engine = engine
@@ -61,8 +64,11 @@ class PushHandler:
         try:
             message = to_message(push.fields)
             inbound = to_inbound(message, push.fields)
-        except (PayloadError, ValueError, TypeError) as exc:
+        except PayloadError as exc:
             raise Refused(400, str(exc)) from exc
+        except (ValueError, TypeError, LookupError, ArithmeticError) as exc:
+            # Not str(exc): it may quote the message, and refusals are logged.
+            raise Refused(400, "malformed push") from exc
         for attempt in (1, 2):
             try:
                 with unit_of_work(self.database) as session:
@@ -109,12 +115,12 @@ class PushHandler:
         return Handled(reply)
 
     def _converse(self, session: Session, inbound: Inbound, now: datetime) -> str | None:
-        row = conversations.load(session, inbound.openid)
+        row = conversations.load(session, inbound.openid, self.sealer)
         state = State(**row) if row is not None else State()
         port = effects.StorePort(session, self.content, now, inbound.openid)
         outcome = self.engine.advance(state, inbound, now, port)
         facts: effects.Facts = {}
-        context = effects.Context(now, self.content, self.tz)
+        context = effects.Context(now, self.content, self.tz, self.sealer)
         for effect in outcome.effects:
             facts |= effects.apply(session, effect, context)
         new = outcome.state
@@ -122,6 +128,7 @@ class PushHandler:
             conversations.save(
                 session,
                 inbound.openid,
+                sealer=self.sealer,
                 flow=new.flow,
                 step=new.step,
                 data=new.data,
@@ -142,12 +149,12 @@ class PushHandler:
         inbound_store.set_reply(session, stored, self.error_reply, error="flow failed; see log")
         return Handled(self.error_reply)
 
-    @staticmethod
     def _record(
-        session: Session, push: Push, inbound: Inbound, key: str, now: datetime
+        self, session: Session, push: Push, inbound: Inbound, key: str, now: datetime
     ) -> int | None:
         return inbound_store.record(
             session,
+            sealer=self.sealer,
             dedup_key=key,
             openid=inbound.openid,
             msg_type=str(push.fields["MsgType"]).lower(),

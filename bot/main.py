@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,13 +19,16 @@ from bot import docs, logs, webhook
 from bot.api import outbox as outbox_api
 from bot.api import places as places_api
 from bot.api import problems as api_problems
+from bot.api import report_reveal as reveal_api
 from bot.api import reports as reports_api
 from bot.api import staff as staff_api
 from bot.auth import NotSignedIn
 from bot.console import places as console_places
+from bot.console import report_reveal as console_reveal
 from bot.console import reports as console_reports
 from bot.console import routes as console
 from bot.console import tokens as console_tokens
+from bot.no_store import NoStore
 from bot.open311 import routes as open311
 from bot.services import build_services
 from bot.wechat.gate import Refused
@@ -47,15 +51,20 @@ def create_app(
     settings = settings or get_settings()
     logs.install()
     services = build_services(settings, database, flows)
-    demo = settings.env is Env.demo
+    if settings.env is not Env.production:
+        _warn_not_production(settings)
+    # The sandbox and the simulator read and speak as any resident: never next to a real account.
+    demo = settings.env is Env.demo and settings.simulator_enabled
     app = FastAPI(
         title="Linli 邻里",
         version="0.1.0",
         lifespan=_demo_lifespan if demo else None,
         docs_url=None,  # bot.docs serves /docs from the app's own files
         redoc_url=None,
+        openapi_url=None,  # and /openapi.json, both staff-only in production
     )
     docs.install(app)
+    app.add_middleware(NoStore)
     app.state.services = services
     if demo:
         from bot.demo import attach_sandbox
@@ -66,10 +75,12 @@ def create_app(
     app.include_router(staff_api.router)
     app.include_router(places_api.router)
     app.include_router(reports_api.router)
+    app.include_router(reveal_api.router)
     app.include_router(console.public)
     app.include_router(console.router)
     app.include_router(console_places.router)
     app.include_router(console_tokens.router)
+    app.include_router(console_reveal.router)  # before console_reports' /{action} catch-all
     app.include_router(console_reports.router)
     app.include_router(open311.router)
     if settings.simulator_enabled:
@@ -110,6 +121,22 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+def _warn_not_production(settings: Settings) -> None:
+    """Say loudly, in the log and on stderr, that this is not a production set-up."""
+    if settings.simulator_enabled:
+        simulator = (
+            "/simulator lets anyone read and send any resident's messages without signing in"
+        )
+    else:
+        simulator = "the simulator is off because LINLI_WECHAT_APP_SECRET is set (a real account)"
+    banner = (
+        f"WARNING: LINLI_ENV={settings.env.value}: NOT FOR REAL RESIDENTS. Placeholder and weak "
+        f"secrets are accepted; {simulator}. On a server set LINLI_ENV=production."
+    )
+    log.warning(banner)
+    print(banner, file=sys.stderr, flush=True)
 
 
 def _field(loc: tuple[object, ...]) -> str:

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.delivery.wecom import notice
 from config.content import Content
 from config.report_content import Category
 from flows.inputs import mask_numbers_in
 from store import audit, outbox, report_due, reports
 from store.report_models import Report, ReportEvent
+from store.sealing import Sealer
 from store.staff_models import Place, StaffUser
 
 STATUS_KIND = "status_update"
@@ -72,9 +74,11 @@ def _tell_staff(
         audience=outbox.STAFF,
         recipient="staff",
         kind=STAFF_KIND,
-        payload={"text": wording.format(**values), "report": report.reference},
+        payload={"text": notice(wording, **values), "report": report.reference},
         urgent=urgent,
         now=now,
+        committee_id=report.committee_id,
+        sub_district_id=report.sub_district_id,
     )
 
 
@@ -115,9 +119,11 @@ def _push(
 ) -> bool:
     """Queue one status message; `data` fills a template when the 48-hour window is closed."""
     data = {"reference": report.reference, "category": category, "status": status, "note": note}
+    # The message is the report's committee's (or sub-district's): the call list is scoped so.
     added = outbox.enqueue(
         session, key=key, audience=outbox.RESIDENT, recipient=openid, kind=STATUS_KIND,
         payload={"text": text, "report": report.reference, "data": data}, now=now,
+        committee_id=report.committee_id, sub_district_id=report.sub_district_id,
     )  # fmt: skip
     return added is not None
 
@@ -129,6 +135,7 @@ def submit(
     *,
     now: datetime,
     tz: ZoneInfo,
+    sealer: Sealer,
     place: Place | None = None,
 ) -> Report:
     """Number, route and save a new report, and tell its handler (at once when urgent)."""
@@ -149,8 +156,9 @@ def submit(
     policy = content.reports.policy
     reference = reports.next_reference(session, policy.reference_prefix, now.astimezone(tz).date())
     report = reports.create(
-        session, new, reference=reference, assignee_id=handler.id if handler else None, now=now
-    )
+        session, new, reference=reference, assignee_id=handler.id if handler else None, now=now,
+        sealer=sealer,
+    )  # fmt: skip
     staff = content.reports.staff
     wording = staff.urgent_report if report.urgent else staff.new_report
     _tell_staff(

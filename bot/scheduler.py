@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from anyio import to_thread
@@ -12,12 +12,14 @@ from sqlalchemy.engine import Engine as Database
 
 from bot import reporting
 from config.content import Content
+from store import inbound
 from store.db import unit_of_work
 from store.types import utcnow
 
 DELIVERY_TICK = "delivery-tick"
 REPORT_MEDIA = "report-media"
 REPORT_PLANNER = "report-planner"
+INBOUND_RETENTION = "inbound-retention"
 Job = Callable[[], Awaitable[int]]
 PLANNERS = (
     reporting.remind_and_escalate,
@@ -47,17 +49,35 @@ def report_planner(
     return plan
 
 
+def forget_raw_payloads(database: Database, now: datetime, days: int) -> int:
+    """Clear the sealed raw payloads older than `days`; how many were cleared."""
+    with unit_of_work(database) as session:
+        return inbound.forget_raw(session, now - timedelta(days=days))
+
+
+def inbound_retention(database: Database, days: int, clock: Callable[[], datetime] = utcnow) -> Job:
+    """The inbound-retention job: forget_raw_payloads at the clock's now, off the event loop."""
+
+    async def forget() -> int:
+        return await to_thread.run_sync(forget_raw_payloads, database, clock(), days)
+
+    return forget
+
+
 def build_scheduler(
     *,
     timezone: ZoneInfo,
     delivery_tick: Job,
     fetch_media: Job,
     report_planning: Job,
+    retention: Job,
     tick_seconds: float = 5.0,
     media_seconds: float = 30.0,
     planner_seconds: float = 60.0,
+    retention_seconds: float = 3600.0,
 ) -> AsyncIOScheduler:
-    """The scheduler with Linli's fixed jobs: delivery, report photos and the report planner."""
+    """The scheduler with Linli's fixed jobs: delivery, report photos, the report planner and
+    the retention of raw payloads."""
     scheduler = AsyncIOScheduler(timezone=timezone)
     jobs = (
         (delivery_tick, DELIVERY_TICK, tick_seconds, "deliver due outbox messages"),
@@ -68,6 +88,7 @@ def build_scheduler(
             planner_seconds,
             "remind, escalate, follow up reports",
         ),
+        (retention, INBOUND_RETENTION, retention_seconds, "forget old raw payloads"),
     )
     for job, job_id, seconds, name in jobs:
         scheduler.add_job(

@@ -18,6 +18,7 @@ from flows.engine import Engine
 from flows.registry import build_engine
 from flows.steps import Flow
 from store.db import make_engine
+from store.sealing import Sealer
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Services:
     engine: Engine
     gate: Gate
     handler: PushHandler
+    # Seals personal data at rest with LINLI_DATA_KEY.
+    sealer: Sealer
     # Pushes handled at once: no more than the pool has connections.
     db_slots: CapacityLimiter
     # Tests move this clock to cross idle time-outs without sleeping.
@@ -46,8 +49,10 @@ def build_services(
         content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
     )
     window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
+    sealer = Sealer(settings.data_key)
     handler = PushHandler(
-        database, engine, content, replay_window=window, tz=ZoneInfo(settings.timezone)
-    )
+        database, engine, content, replay_window=window, tz=ZoneInfo(settings.timezone),
+        sealer=sealer,
+    )  # fmt: skip
     slots = CapacityLimiter(settings.db_pool_size)
-    return Services(settings, content, database, engine, Gate(settings), handler, slots)
+    return Services(settings, content, database, engine, Gate(settings), handler, sealer, slots)

@@ -38,22 +38,36 @@ def _mask_mobile_match(match: re.Match[str]) -> str:
 
 def _mask_landline(match: re.Match[str]) -> str:
     number = match.group(0)
-    return number[:4] + "*" * (len(number) - 6) + number[-2:]
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+_MASKERS = (
+    (_ID_IN_TEXT, lambda m: mask_id_card(m.group(0))),
+    (_MOBILE_IN_TEXT, _mask_mobile_match),
+    (_LANDLINE_IN_TEXT, _mask_landline),
+)
 
 
 def mask_numbers_in(text: str) -> str:
-    """Free text with any ID-card, mobile or landline number in it masked."""
+    """Free text with any ID-card, mobile or landline number in it masked; the rest unchanged."""
     if not any(c.isdigit() for c in text):
         return text
-    text = text.translate(_FULL_WIDTH_DIGITS)
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_card(m.group(0)), text)
-    text = _MOBILE_IN_TEXT.sub(_mask_mobile_match, text)
-    return _LANDLINE_IN_TEXT.sub(_mask_landline, text)
+    # Folding keeps every character's position, so matches found there splice into the text.
+    folded = text.translate(_FULL_WIDTH_DIGITS)
+    found: list[tuple[int, int, str]] = []
+    for pattern, mask in _MASKERS:
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            if all(end <= s or start >= e for s, e, _ in found):
+                found.append((start, end, mask(match)))
+    for start, end, masked in sorted(found, reverse=True):
+        text = text[:start] + masked + text[end:]
+    return text
 
 
 def has_personal_number(text: str) -> bool:
     """True when the text holds an ID-card, mobile or landline number."""
-    return mask_numbers_in(text) != text.translate(_FULL_WIDTH_DIGITS)
+    return mask_numbers_in(text) != text
 
 
 def mask_openid(openid: str | None) -> str:

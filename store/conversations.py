@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from store.models import Conversation
+from store.sealing import Sealer, is_sealed
 from store.upsert import binds, connection, dialect_of, insert_for, prebuilt
 
 _STATE = ("flow", "step", "data", "history", "failures", "lingering", "updated_at")
@@ -25,15 +26,26 @@ def _save(dialect: str) -> Any:
     )
 
 
-def load(session: Session, openid: str) -> RowMapping | None:
+# A flow's answers so far (an ID number, a phone, a description) rest sealed in `data`.
+_SEALED = "sealed"
+
+
+def load(session: Session, openid: str, sealer: Sealer) -> dict[str, Any] | None:
     """The resident's conversation state (flow, step, data, …), if they have one."""
-    return connection(session).execute(_LOAD, {"openid": openid}).mappings().first()
+    row = connection(session).execute(_LOAD, {"openid": openid}).mappings().first()
+    if row is None:
+        return None
+    state = dict(row)
+    sealed = state["data"].get(_SEALED) if isinstance(state["data"], dict) else None
+    state["data"] = sealer.open_json(sealed) if is_sealed(sealed) else state["data"]
+    return state
 
 
 def save(
     session: Session,
     openid: str,
     *,
+    sealer: Sealer,
     flow: str | None,
     step: str | None,
     data: dict[str, Any],
@@ -43,8 +55,9 @@ def save(
     updated_at: datetime,
 ) -> None:
     """Write the resident's new conversation state."""
+    stored = {_SEALED: sealer.seal_json(data)} if data else {}
     params = {
-        "openid": openid, "flow": flow, "step": step, "data": data, "history": history,
+        "openid": openid, "flow": flow, "step": step, "data": stored, "history": history,
         "failures": failures, "lingering": lingering, "updated_at": updated_at,
     }  # fmt: skip
     connection(session).execute(_save(dialect_of(session)), params)

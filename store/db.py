@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +25,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for a database URL with Linli's connection settings."""
     url = normalise_url(url)
     parsed = make_url(url)
+    # Bound parameters carry residents' messages; errors and logs must never show them.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(Path(parsed.database))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -39,6 +42,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("max_overflow", 5)
         kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
+
+
+def _owner_only(path: Path) -> None:
+    """Create the SQLite file readable by its owner alone (SQLite gives its -wal and -shm files
+    the same mode), and take group and world access away from an existing one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:

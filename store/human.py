@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from flows.masking import mask_numbers_in
 from store.models import HumanRequest
 
 
@@ -20,8 +21,9 @@ def is_open(session: Session, openid: str) -> bool:
 def add(
     session: Session, *, openid: str, text: str, flow: str | None, step: str | None, now: datetime
 ) -> HumanRequest:
-    """Record a request for a person."""
-    request = HumanRequest(openid=openid, text=text, flow=flow, step=step, created_at=now)
+    """Record a request for a person; numbers in what the resident said are kept masked."""
+    masked = mask_numbers_in(text)
+    request = HumanRequest(openid=openid, text=masked, flow=flow, step=step, created_at=now)
     session.add(request)
     session.flush()
     return request

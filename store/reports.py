@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from flows.masking import mask_numbers_in
 from store import audit
 from store.report_models import (
     ACCEPTED,
@@ -27,6 +28,7 @@ from store.report_models import (
     ReportPhoto,
 )
 from store.scope import Scope
+from store.sealing import Sealer
 from store.staff_models import SUBDISTRICT_ADMIN, Committee, Place, StaffUser
 from store.upsert import insert_for
 
@@ -44,6 +46,12 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": ((RESOLVED, CLOSED), IN_PROGRESS),
 }
 ACTIONS = tuple(TRANSITIONS)
+# The one rule of which step needs a note, wherever it is taken (console, API, scheduler): staff
+# must say what they did or why, since the resident reads it.
+NOTE_REQUIRED: dict[str, str] = {
+    "resolve": "say how the report was resolved",
+    "reject": "say why the report is rejected",
+}
 
 
 class ReportError(ValueError):
@@ -151,22 +159,34 @@ def pick_handler(
 
 
 def create(
-    session: Session, new: NewReport, *, reference: str, assignee_id: int | None, now: datetime
+    session: Session,
+    new: NewReport,
+    *,
+    reference: str,
+    assignee_id: int | None,
+    now: datetime,
+    sealer: Sealer,
 ) -> Report:
-    """Save a new report with its photos (to be fetched) and the first line of its timeline."""
+    """Save a new report with its photos (to be fetched) and the first line of its timeline.
+
+    ID-card and phone numbers in what the resident wrote are stored masked; the description
+    as written is kept sealed beside it, for `reveal_description`.
+    """
     home = session.get(Committee, new.committee_id) if new.committee_id is not None else None
+    masked = mask_numbers_in(new.description)
     report = Report(
         reference=reference,
         committee_id=new.committee_id,
         sub_district_id=home.sub_district_id if home else new.sub_district_id,
         category=new.category,
         urgent=new.urgent,
-        description=new.description,
-        answers=list(new.answers),
+        description=masked,
+        description_sealed=sealer.seal(new.description) if masked != new.description else None,
+        answers=[_masked_answer(a) for a in new.answers],
         source=new.source,
         reporter_openid=new.reporter_openid,
         place_id=new.place_id,
-        place_text=new.place_text[:200],
+        place_text=mask_numbers_in(new.place_text)[:200],
         lat=new.lat,
         lng=new.lng,
         status=SUBMITTED,
@@ -187,6 +207,40 @@ def create(
     actor = RESIDENT if new.source == "wechat" else audit.Actor(None, new.source)
     _event(session, report, "created", actor, now, to_status=SUBMITTED)
     return report
+
+
+def _masked_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    value = answer.get("answer")
+    return {**answer, "answer": mask_numbers_in(value)} if isinstance(value, str) else dict(answer)
+
+
+def can_reveal(scope: Scope, report: Report) -> bool:
+    """Who may see the numbers in a report: its committee's staff and admins, or its handler."""
+    if not scope.allows(report.committee_id):
+        return False
+    return scope.admin or scope.committee_staff or report.assignee_id == scope.staff_id
+
+
+def reveal_description(
+    session: Session,
+    report: Report,
+    *,
+    scope: Scope,
+    sealer: Sealer,
+    actor: audit.Actor,
+    now: datetime,
+) -> str:
+    """The description as the resident wrote it, numbers and all; the reveal is audited."""
+    if not can_reveal(scope, report):
+        raise ReportError("reveal", "not allowed")
+    if report.description_sealed is None:
+        return report.description
+    audit.record(
+        session, actor=actor, action="report.reveal", object_type="report",
+        object_id=report.reference, committee_id=report.committee_id, now=now,
+        sub_district_id=report.sub_district_id,
+    )  # fmt: skip
+    return sealer.open(report.description_sealed)
 
 
 # -- duplicates and followers ------------------------------------------------------------------
@@ -294,7 +348,8 @@ def _audited(
     audit.record(
         session, actor=actor, action=f"report.{action}", object_type="report",
         object_id=report.reference, committee_id=report.committee_id,
-        now=report.updated_at, before=before, after=audit.snapshot(report),
+        sub_district_id=report.sub_district_id, now=report.updated_at, before=before,
+        after=audit.snapshot(report),
     )  # fmt: skip
 
 
@@ -315,8 +370,8 @@ def change(
     if report.status not in sources:
         raise ReportError("action", f"cannot {action} a report that is {report.status}")
     note = note.strip()
-    if action == "reject" and not note:
-        raise ReportError("note", "say why the report is rejected")
+    if action in NOTE_REQUIRED and not note:
+        raise ReportError("note", NOTE_REQUIRED[action])
     if action == "refer" and not (referred_to or "").strip():
         raise ReportError("referred_to", "say where the report is referred to")
     before = audit.snapshot(report)

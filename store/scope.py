@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from store.staff_models import SUBDISTRICT_ADMIN, Committee, StaffUser
+from store.staff_models import COMMITTEE_STAFF, SUBDISTRICT_ADMIN, Committee, StaffUser
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,12 @@ class Scope:
     sub_district_id: int
     committee_ids: frozenset[int]
     admin: bool
+    role: str = ""
+
+    @property
+    def committee_staff(self) -> bool:
+        """True for 居委会工作人员 (not grid workers, not admins)."""
+        return self.role == COMMITTEE_STAFF
 
     def allows(self, committee_id: int | None) -> bool:
         """True when a committee's object is visible (None: sub-district level, admins only)."""
@@ -44,4 +50,4 @@ def of(session: Session, staff: StaffUser) -> Scope:
     else:
         ids = [staff.committee_id] if staff.committee_id is not None else []
     visible = frozenset(i for i in ids if i is not None)
-    return Scope(staff.id or 0, staff.sub_district_id, visible, admin)
+    return Scope(staff.id or 0, staff.sub_district_id, visible, admin, staff.role)

@@ -27,6 +27,7 @@ from bot.main import create_app
 from bot.wechat.pusher import Pusher
 from config.settings import Settings
 from flows.steps import Flow
+from store.sealing import Sealer
 
 TOKEN = "linli-test-token"
 APP_ID = "wx1234567890abcdef"
@@ -48,6 +49,11 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+# The key test apps seal personal data with; SEALER opens what they stored.
+DATA_KEY = "linli-test-data-key-Xq7pL2mV9sR4tW8z"
+SEALER = Sealer(DATA_KEY)
+
+
 def settings_for(database: Engine, mode: str = "plain", **overrides: Any) -> Settings:
     """Settings for a test app on a database, in plaintext or safe mode."""
     values: dict[str, Any] = {
@@ -55,6 +61,7 @@ def settings_for(database: Engine, mode: str = "plain", **overrides: Any) -> Set
         "wechat_token": TOKEN,
         "wechat_app_id": APP_ID,
         "wechat_aes_key": AES_KEY if mode == "safe" else "",
+        "data_key": DATA_KEY,
         "database_url": database.url.render_as_string(hide_password=False),
     }
     values.update(overrides)

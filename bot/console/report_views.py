@@ -232,6 +232,7 @@ class Detail:
     timeline: list[EventView]
     actions: list[str]
     assignable: dict[int, str]
+    can_reveal: bool = False
 
 
 def _event(t: ConsoleText, tz: Any, names: dict[int, str], event: Any) -> EventView:
@@ -295,6 +296,7 @@ def detail(session: Session, services: Services, scope: Scope, report: Report) -
         timeline=[_event(t, tz, names, e) for e in events],
         actions=allowed_actions(report),
         assignable={p.id or 0: p.display_name for p in people},
+        can_reveal=reports.can_reveal(scope, report),
     )
 
 

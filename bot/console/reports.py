@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.auth import Principal, check_csrf, require_staff
 from bot.console import report_actions, report_sheet, report_views
+from bot.console.inputs import ConsoleRoute, clean_input
 from bot.console.report_actions import Acting, ActionForm
 from bot.console.routes import Csrf, page, services_of
 from bot.media import photo_response
@@ -18,8 +19,9 @@ from store.db import unit_of_work
 from store.report_models import Report
 
 router = APIRouter(
-    prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
-)
+    prefix="/console", include_in_schema=False, route_class=ConsoleRoute,
+    dependencies=[Depends(require_staff), Depends(clean_input)],
+)  # fmt: skip
 Staff = Annotated[Principal, Depends(require_staff)]
 PageNumber = Annotated[int, Query(alias="page", ge=1, le=1_000_000)]
 Position = Annotated[int, Path(ge=1, le=99)]  # never past what a 32-bit column holds

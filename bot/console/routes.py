@@ -25,9 +25,11 @@ from bot.auth import (
     require_staff,
 )
 from bot.console import report_views
+from bot.console.inputs import ConsoleRoute, PathId, clean_input, form_id
 from bot.services import Services
+from bot.sheet_cells import csv_row
 from config.settings import Env
-from store import audit, staff, staff_sessions
+from store import audit, login_throttle, staff, staff_sessions
 from store import scope as scopes
 from store.db import unit_of_work
 from store.staff_models import (
@@ -43,10 +45,13 @@ templates = Jinja2Templates(directory=HERE / "templates")
 LOGIN_COOKIE = "linli_login"
 _ROLE_ORDER = [COMMITTEE_STAFF, GRID_WORKER, SUBDISTRICT_ADMIN]
 
-public = APIRouter(prefix="/console", include_in_schema=False)
+# Every console router refuses unstorable text and shows refusals as pages (bot/console/inputs).
+public = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute,
+                   dependencies=[Depends(clean_input)])  # fmt: skip
 router = APIRouter(
-    prefix="/console", include_in_schema=False, dependencies=[Depends(require_staff)]
-)
+    prefix="/console", include_in_schema=False, route_class=ConsoleRoute,
+    dependencies=[Depends(require_staff), Depends(clean_input)],
+)  # fmt: skip
 Staff = Annotated[Principal, Depends(require_staff)]
 Admin = Annotated[Principal, Depends(require_admin)]
 Csrf = Annotated[str | None, Form(alias=CSRF_FIELD)]
@@ -126,10 +131,16 @@ def login(
         raise HTTPException(403, detail=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
     services = services_of(request)
     now = services.clock()
+    # The peer, or behind a trusted proxy the client it names (see `linli serve`).
+    address = request.client.host if request.client else "unknown"
     with unit_of_work(services.database) as session:
-        found = staff.authenticate(session, username, password, now)
+        found = login_throttle.sign_in(session, username, password, address=address, now=now)
         secret = staff_sessions.open_session(session, found, now) if found else None
+        previous = request.cookies.get(SESSION_COOKIE)
+        if secret and previous:  # a fresh session only: whatever this browser held ends
+            staff_sessions.close_session(session, previous, now)
     if secret is None:
+        # One answer for every refusal (wrong, unknown, locked, disabled, throttled).
         return RedirectResponse("/console/login?failed=1", status_code=303)
     response = RedirectResponse("/console", status_code=303)
     _cookie(response, request, SESSION_COOKIE, secret)
@@ -178,12 +189,15 @@ def change_password(
         with unit_of_work(services.database) as session:
             me = session.get(StaffUser, who.staff.id)
             assert me is not None
-            staff.change_password(session, me, current=current_password, new=new_password,
-                                  now=services.clock())  # fmt: skip
+            sessions, tokens = staff.change_password(
+                session, me, current=current_password, new=new_password, now=services.clock(),
+                keep_session=who.session_secret,
+            )  # fmt: skip
     except staff.StaffError as refused:
         problem = t.refused.format(field=refused.field, reason=refused.reason)
         return account_page(request, who, problem=problem)
-    return account_page(request, who, notice=t.password_changed)
+    ended = t.signed_out_elsewhere.format(sessions=sessions, tokens=tokens)
+    return account_page(request, who, notice=f"{t.password_changed}{ended}")
 
 
 @router.get("/staff", response_class=HTMLResponse)
@@ -209,11 +223,11 @@ def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLRespons
 def add_staff(
     request: Request,
     who: Admin,
-    username: Annotated[str, Form()],
-    display_name: Annotated[str, Form()],
-    role: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    committee_id: Annotated[str, Form()] = "",
+    username: Annotated[str, Form(max_length=64)],  # the columns' sizes
+    display_name: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=32)],
+    password: Annotated[str, Form(max_length=1024)],
+    committee_id: Annotated[str, Form(max_length=32)] = "",
     token: Csrf = None,
 ) -> HTMLResponse | RedirectResponse:
     """Add a staff member to one of the admin's committees."""
@@ -221,13 +235,14 @@ def add_staff(
     services = services_of(request)
     t = services.content.console
     try:
-        if committee_id and not committee_id.isdigit():
+        # A committee id past the column's range names no committee, like an unknown one.
+        if committee_id and form_id(committee_id) is None:
             raise staff.StaffError("committee", "not found")
         with unit_of_work(services.database) as session:
             staff.create_in_scope(
                 session, who.scope, actor=audit.Actor.of(who.staff), username=username,
                 display_name=display_name, password=password, role=role,
-                committee_id=int(committee_id) if committee_id else None, now=services.clock(),
+                committee_id=form_id(committee_id), now=services.clock(),
             )  # fmt: skip
     except staff.StaffError as refused:
         problem = t.refused.format(field=refused.field, reason=refused.reason)
@@ -237,7 +252,7 @@ def add_staff(
 
 @router.post("/staff/{staff_id}/{change}")
 def set_disabled(
-    request: Request, who: Admin, staff_id: int, change: str, token: Csrf = None
+    request: Request, who: Admin, staff_id: PathId, change: str, token: Csrf = None
 ) -> RedirectResponse:
     """Disable or re-enable a staff member the admin may see (404 otherwise)."""
     check_csrf(request, who, token)
@@ -281,8 +296,10 @@ def audit_export(
     writer = csv.writer(out)
     writer.writerow([t.when, t.who, t.action, t.object, "before", "after"])
     for e in entries:
-        writer.writerow([local(e.at), e.actor, e.action, f"{e.object_type} {e.object_id or ''}",
-                         e.before or "", e.after or ""])  # fmt: skip
+        # A username like "=1+1" must reach the spreadsheet as text, never as a formula.
+        writer.writerow(csv_row([local(e.at), e.actor, e.action,
+                                 f"{e.object_type} {e.object_id or ''}",
+                                 e.before or "", e.after or ""]))  # fmt: skip
     body = "\ufeff" + out.getvalue()  # a BOM so Excel reads the Chinese correctly
     headers = {"Content-Disposition": 'attachment; filename="audit.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)

@@ -25,6 +25,7 @@ from bot.open311.wire import Open311Error
 from config.content import Content
 from store import audit, place_names, places, reports
 from store.report_models import Report
+from store.sealing import Sealer
 from store.staff_models import Place
 
 DESCRIPTION_MAX = 4000  # as the GeoReport spec allows
@@ -104,6 +105,7 @@ def file_request(
     *,
     now: datetime,
     tz: ZoneInfo,
+    sealer: Sealer,
 ) -> Report:
     """Check the posted fields, then number, route, notify and audit a new report."""
     code = _text(form, "service_code")
@@ -133,10 +135,10 @@ def file_request(
         lat=lat,
         lng=lng,
     )
-    report = reporting.submit(session, content, new, now=now, tz=tz, place=place)
+    report = reporting.submit(session, content, new, now=now, tz=tz, sealer=sealer, place=place)
     audit.record(
         session, actor=audit.Actor.of(caller.staff), action="report.create",
         object_type="report", object_id=report.reference, committee_id=report.committee_id,
-        now=now, after=audit.snapshot(report),
+        sub_district_id=report.sub_district_id, now=now, after=audit.snapshot(report),
     )  # fmt: skip
     return report

@@ -121,7 +121,10 @@ def create_request(request: Request, fmt: str, form: Form) -> Response:
         now = services.clock()
         with unit_of_work(services.database) as session:
             caller = access.caller(session, access.api_key(request, form), now)
-            report = intake.file_request(session, services.content, caller, form, now=now, tz=tz)
+            report = intake.file_request(
+                session, services.content, caller, form, now=now, tz=tz,
+                sealer=services.sealer,
+            )  # fmt: skip
             receipt = {
                 "service_request_id": report.reference,
                 "service_notice": services.content.reports.open311.received.format(

@@ -72,7 +72,8 @@ class Desk:
                 place_id=place, place_text="" if place else "小区里", photos=photos,
             )  # fmt: skip
             report = reporting.submit(session, services.content, new, now=at,
-                                      tz=services.settings.tz, place=chosen)  # fmt: skip
+                                      tz=services.settings.tz, sealer=services.sealer,
+                                      place=chosen)  # fmt: skip
             return report.reference
 
 
@@ -436,3 +437,31 @@ def test_home_and_inbox_show_this_months_figures(database: Engine, tmp_path: Pat
     assert "3小时" in home  # accepted three hours after it was made
     assert "近30天的报事" in wang.get("/console/reports").text
     assert 'href="/console/reports"' in home  # 报事 in the navigation
+
+
+def test_a_clerk_reveals_the_numbers_of_a_report_and_the_reveal_is_audited(
+    database: Engine, tmp_path: Path
+) -> None:
+    desk = _desk(database, tmp_path)
+    t = desk.app_client.app.state.services.content.console
+    reference = desk.submit(place=desk.building_5, description="5栋漏水，电话13912345678")
+    clerk = desk.client("clerk")
+    shown = clerk.get(f"/console/reports/{reference}").text
+    assert "139****5678" in shown and "13912345678" not in shown
+    assert t.report_reveal_button in shown
+    revealed = clerk.post(f"/console/reports/{reference}/reveal",
+                          data={"csrf_token": _csrf(shown)})  # fmt: skip
+    assert revealed.status_code == 200
+    assert "5栋漏水，电话13912345678" in revealed.text
+    assert t.report_revealed_audited in revealed.text
+    # wang is a grid worker who does not handle 5栋: no button, and the reveal is refused.
+    worker = desk.client("wang")
+    page = worker.get(f"/console/reports/{reference}").text
+    assert t.report_reveal_button not in page
+    refused = worker.post(f"/console/reports/{reference}/reveal",
+                          data={"csrf_token": _csrf(page)})  # fmt: skip
+    assert refused.status_code == 403
+    assert t.report_reveal_refused in refused.text and "13912345678" not in refused.text
+    with Session(database) as session:
+        reveals = session.exec(select(AuditEntry).where(AuditEntry.action == "report.reveal"))
+        assert [(e.actor, e.object_id) for e in reveals] == [("clerk", reference)]

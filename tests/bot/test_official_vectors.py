@@ -15,6 +15,7 @@ from bot.wechat.crypto import MessageCrypto
 from bot.wechat.pusher import Pusher
 from config.settings import Settings
 from store.models import InboundMessage
+from tests.chat import DATA_KEY, SEALER
 
 A = dict(
     token="spamtest",
@@ -66,6 +67,7 @@ def _client(database: Engine, token: str, aes_key: str = "", app_id: str = "wx0"
         wechat_aes_key=aes_key,
         wechat_app_id=app_id,
         wechat_max_clock_skew=0,
+        data_key=DATA_KEY,
         database_url=database.url.render_as_string(hide_password=False),
     )
     return TestClient(create_app(settings, database=database))
@@ -130,7 +132,7 @@ def test_documentation_safe_mode_json_vector(database: Engine) -> None:
     response = client.post("/wechat", params=params, content=body.encode())
     assert (response.status_code, response.text) == (200, "success")
     [message] = _stored(database)
-    assert message.raw == B_SAFE["expect_plain"]
+    assert SEALER.open(message.raw) == B_SAFE["expect_plain"]  # kept sealed
     assert message.event == "debug_demo"
     assert message.fields["debug_str"] == "hello world"
     assert message.mode == "safe"

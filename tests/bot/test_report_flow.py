@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from store.models import OutboxMessage
 from store.report_models import Report, ReportEvent, ReportPhoto
 from tests.chat import (
+    SEALER,
     Answers,
     Sends,
     SendsImage,
@@ -329,14 +330,16 @@ def test_my_reports_lists_own_reports_newest_first_with_status(
     assert first > second  # newest first
 
 
-def test_a_phone_number_in_the_description_is_masked_in_the_wecom_notice_only(
+def test_a_phone_number_in_the_description_rests_masked_and_sealed(
     database: Engine, place: Neighbourhood
 ) -> None:
     chat = open_chat(database)
     said = "楼道灯坏了，有事打13812345678"
     run(chat, [Sends("我要报事"), Sends("7"), Sends(said), Sends("3栋"), Sends("没有")])
     run(chat, [Sends("1")])
-    assert only_report(database).description == said  # staff open it in the console
+    report = only_report(database)
+    assert report.description == "楼道灯坏了，有事打138****5678"  # what lists and exports show
+    assert SEALER.open(report.description_sealed or "") == said  # what a reveal shows
     with Session(database) as session:
         [notice] = session.exec(select(OutboxMessage).where(OutboxMessage.audience == "staff"))
     assert "138****5678" in notice.payload["text"]

@@ -19,7 +19,7 @@ from store.db import unit_of_work
 from store.models import OutboxMessage
 from store.staff_models import AuditEntry, Place
 from tests.bot.delivery_rig import CONTENT
-from tests.chat import Clock, settings_for
+from tests.chat import SEALER, Clock, settings_for
 from tests.report_helpers import COMMITTEE, Neighbourhood, seed
 from tests.staff_helpers import create_staff, token_for
 
@@ -67,7 +67,7 @@ class Office:
             )  # fmt: skip
             report = reporting.submit(
                 session, CONTENT, new, now=NOW - timedelta(hours=hours_ago),
-                tz=TZ, place=place,
+                tz=TZ, sealer=SEALER, place=place,
             )  # fmt: skip
             return report.reference
 
@@ -228,3 +228,16 @@ def test_notes_reach_residents_only_when_public_and_assignment_stays_in_the_comm
         422, "staff_id")  # fmt: skip
     actions = [e.action for e in office.audit(reference)]
     assert actions == ["report.note", "report.note", "report.assign"]
+
+
+def test_resolving_needs_a_result_note_in_the_api_as_in_the_console(office: Office) -> None:
+    reference = office.file(place_id=office.place.building_5)
+    blank = office.post(f"/{reference}/actions", office.clerk, {"action": "resolve", "note": " "})
+    assert blank.status_code == 422
+    assert blank.json()["detail"] == [{"field": "note", "reason": reports.NOTE_REQUIRED["resolve"]}]
+    assert office.get(f"/{reference}", office.clerk).json()["status"] == "submitted"
+    assert office.queued_for("o_zhang") == []  # nobody was told of a step that did not happen
+    body = {"action": "resolve", "note": "单车已清走"}
+    assert office.post(f"/{reference}/actions", office.clerk, body).status_code == 200
+    # One table says which steps need a note; the console reads the same one.
+    assert set(reports.NOTE_REQUIRED) == {"resolve", "reject"}

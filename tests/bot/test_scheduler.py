@@ -9,7 +9,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from bot.leader import sole_scheduler
-from bot.scheduler import DELIVERY_TICK, REPORT_MEDIA, REPORT_PLANNER, build_scheduler
+from bot.scheduler import (
+    DELIVERY_TICK,
+    INBOUND_RETENTION,
+    REPORT_MEDIA,
+    REPORT_PLANNER,
+    build_scheduler,
+)
 
 
 def test_the_scheduler_has_its_fixed_jobs_and_replaces_them_on_restart() -> None:
@@ -19,16 +25,21 @@ def test_the_scheduler_has_its_fixed_jobs_and_replaces_them_on_restart() -> None
     def build() -> AsyncIOScheduler:
         return build_scheduler(
             timezone=ZoneInfo("Asia/Shanghai"), delivery_tick=tick, fetch_media=tick,
-            report_planning=tick,
+            report_planning=tick, retention=tick,
         )  # fmt: skip
 
-    fixed = [DELIVERY_TICK, REPORT_MEDIA, REPORT_PLANNER]
-    assert fixed == ["delivery-tick", "report-media", "report-planner"]
+    fixed = [DELIVERY_TICK, REPORT_MEDIA, REPORT_PLANNER, INBOUND_RETENTION]
+    assert fixed == ["delivery-tick", "report-media", "report-planner", "inbound-retention"]
     scheduler, again = build(), build()
     assert [job.id for job in scheduler.get_jobs()] == fixed
     assert [job.id for job in again.get_jobs()] == fixed
     every = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
-    assert every == {DELIVERY_TICK: 5, REPORT_MEDIA: 30, REPORT_PLANNER: 60}
+    assert every == {
+        DELIVERY_TICK: 5,
+        REPORT_MEDIA: 30,
+        REPORT_PLANNER: 60,
+        INBOUND_RETENTION: 3600,
+    }
 
 
 def test_a_second_scheduler_waits_until_the_first_stops(database: Engine) -> None:

@@ -18,6 +18,7 @@ from store.db import make_engine, unit_of_work
 from store.models import OutboxMessage
 from store.staff_models import Place
 from tests.browser.conftest import COMMITTEE, SUB_DISTRICT, Server
+from tests.chat import SEALER
 from tests.staff_helpers import PASSWORD, create_staff
 
 pytestmark = pytest.mark.browser
@@ -43,7 +44,8 @@ def _seed(server: Server) -> tuple[str, str]:
                 reporter_openid=REPORTER, place_id=place.id,
             )  # fmt: skip
             report = reporting.submit(session, content, new, now=datetime.now(UTC),
-                                      tz=ZoneInfo("Asia/Shanghai"), place=place)  # fmt: skip
+                                      tz=ZoneInfo("Asia/Shanghai"), sealer=SEALER,
+                                      place=place)  # fmt: skip
             return url, report.reference
     finally:
         database.dispose()

@@ -13,6 +13,7 @@ from store import audit, report_stats, reports
 from store.db import unit_of_work
 from store.report_models import Report
 from store.scope import Scope
+from tests.chat import SEALER
 from tests.staff_helpers import create_staff
 
 START = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ def _report(
     new = reports.NewReport(category=category, description="问题", source="wechat",
                             reporter_openid=reporter, committee_id=committee_id)  # fmt: skip
     report = reports.create(session, new, reference=f"BS-T-{number:04d}", assignee_id=None,
-                            now=made)  # fmt: skip
+                            now=made, sealer=SEALER)  # fmt: skip
     if minutes_to_accept is not None:
         at = made + timedelta(minutes=minutes_to_accept)
         reports.change(session, report, "accept", actor=CLERK, now=at)

@@ -14,6 +14,7 @@ from store.db import unit_of_work
 from store.place_names import building_key, match
 from store.report_models import Report
 from store.staff_models import AuditEntry, Place
+from tests.chat import SEALER
 from tests.report_helpers import BUILDING_3, COMMITTEE, Neighbourhood, seed
 from tests.staff_helpers import NOW, create_staff
 
@@ -27,7 +28,9 @@ def _report(session: Session, place: Neighbourhood, **overrides: object) -> Repo
     values.update(overrides)
     new = reports.NewReport(**values)  # type: ignore[arg-type]
     reference = reports.next_reference(session, "BS", date(2026, 11, 28))
-    return reports.create(session, new, reference=reference, assignee_id=None, now=NOW)
+    return reports.create(
+        session, new, reference=reference, assignee_id=None, now=NOW, sealer=SEALER
+    )
 
 
 def test_reference_numbers_count_up_per_day_and_restart_the_next_day(database: Engine) -> None:

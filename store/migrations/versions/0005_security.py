@@ -4,6 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-29
 """
+import json
+
 from alembic import op
 import sqlalchemy as sa
 import store.types
@@ -73,6 +75,35 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sub_district_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_outbox_message_committee_id'), ['committee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_sub_district_id'), ['sub_district_id'], unique=False)
+    _scope_outbox()
+
+
+def _scope_outbox() -> None:
+    """Messages about a report (status pushes, 回访, notes) belong to that report's scope."""
+    bind = op.get_bind()
+    outbox = sa.table(
+        'outbox_message', sa.column('id', sa.Integer), sa.column('payload', sa.JSON),
+        sa.column('committee_id', sa.Integer), sa.column('sub_district_id', sa.Integer),
+    )
+    report = sa.table(
+        'report', sa.column('reference', sa.String), sa.column('committee_id', sa.Integer),
+        sa.column('sub_district_id', sa.Integer),
+    )
+    scopes = {
+        reference: (committee_id, sub_district_id)
+        for reference, committee_id, sub_district_id in bind.execute(
+            sa.select(report.c.reference, report.c.committee_id, report.c.sub_district_id)
+        )
+    }
+    for message_id, payload in bind.execute(sa.select(outbox.c.id, outbox.c.payload)).all():
+        if isinstance(payload, str):
+            payload = json.loads(payload)
+        found = scopes.get((payload or {}).get('report')) if isinstance(payload, dict) else None
+        if found is not None:
+            bind.execute(
+                outbox.update().where(outbox.c.id == message_id)
+                .values(committee_id=found[0], sub_district_id=found[1])
+            )
 
 
 def downgrade() -> None:

@@ -1,0 +1,45 @@
+"""/console/reports/{reference}/reveal: a report's description with its numbers, audited."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from bot.auth import Principal, check_csrf, require_staff
+from bot.console.inputs import ConsoleRoute, clean_input
+from bot.console.routes import Csrf, page, services_of
+from store import audit, reports
+from store.db import unit_of_work
+
+router = APIRouter(
+    prefix="/console", include_in_schema=False, route_class=ConsoleRoute,
+    dependencies=[Depends(require_staff), Depends(clean_input)],
+)  # fmt: skip
+
+
+@router.post("/reports/{reference}/reveal", response_class=HTMLResponse)
+def reveal(
+    request: Request,
+    who: Annotated[Principal, Depends(require_staff)],
+    reference: str,
+    token: Csrf = None,
+) -> HTMLResponse:
+    """Show the description as the resident wrote it; the reveal goes in the audit log."""
+    check_csrf(request, who, token)
+    services = services_of(request)
+    with unit_of_work(services.database) as session:
+        report = reports.get_visible(session, who.scope, reference)
+        if report is None:
+            raise HTTPException(404, detail=[{"field": "reference", "reason": "not found"}])
+        try:
+            text = reports.reveal_description(
+                session, report, scope=who.scope, sealer=services.sealer,
+                actor=audit.Actor.of(who.staff), now=services.clock(),
+            )  # fmt: skip
+        except reports.ReportError:
+            refused = page(request, "report_reveal.html", who, report=report, revealed=None)
+            refused.status_code = 403
+            return refused
+    return page(request, "report_reveal.html", who, report=report, revealed=text)
