@@ -15,22 +15,23 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine as Database
 from starlette.exceptions import HTTPException
 
-from bot import docs, logs, webhook
 from bot.api import outbox as outbox_api
 from bot.api import places as places_api
 from bot.api import problems as api_problems
 from bot.api import report_reveal as reveal_api
 from bot.api import reports as reports_api
 from bot.api import staff as staff_api
-from bot.auth import NotSignedIn
 from bot.console import places as console_places
 from bot.console import report_reveal as console_reveal
 from bot.console import reports as console_reports
 from bot.console import routes as console
 from bot.console import tokens as console_tokens
-from bot.no_store import NoStore
-from bot.open311 import routes as open311
-from bot.services import build_services
+from bot.reports.open311 import routes as open311
+from bot.web import docs, logs
+from bot.web.auth import NotSignedIn
+from bot.web.context import build_context
+from bot.web.no_store import NoStore
+from bot.webhook import route as webhook
 from bot.wechat.gate import Refused
 from config.settings import Env, Settings, get_settings
 from flows.steps import Flow
@@ -50,7 +51,7 @@ def create_app(
     """
     settings = settings or get_settings()
     logs.install()
-    services = build_services(settings, database, flows)
+    services = build_context(settings, database, flows)
     if settings.env is not Env.production:
         _warn_not_production(settings)
     # The sandbox and the simulator read and speak as any resident: never next to a real account.
@@ -67,7 +68,7 @@ def create_app(
     app.add_middleware(NoStore)
     app.state.services = services
     if demo:
-        from bot.demo import attach_sandbox
+        from bot.demo.runtime import attach_sandbox
 
         attach_sandbox(app, services)
     app.include_router(webhook.router)
@@ -147,7 +148,7 @@ def _field(loc: tuple[object, ...]) -> str:
 
 @asynccontextmanager
 async def _demo_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from bot.demo import running
+    from bot.demo.runtime import running
 
     async with running(app):
         yield

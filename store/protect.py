@@ -6,9 +6,10 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from flows.masking import mask_numbers_in
-from store.inbound import masked_fields
-from store.models import Conversation, HumanRequest, InboundMessage
-from store.report_models import Report
+from store.inbound.messages import masked_fields
+from store.inbound.models import InboundMessage
+from store.reports.models import Report
+from store.residents.models import Conversation, HumanRequest
 from store.sealing import PREFIX, Sealer, is_sealed
 
 _BATCH = 500

@@ -24,7 +24,7 @@ from sqlmodel import Session, func, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from bot.wechat.pusher import Pusher
+from bot.sandbox.pusher import Pusher
 from config.settings import Settings
 from flows.steps import Flow
 from store.sealing import Sealer

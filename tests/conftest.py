@@ -13,9 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import store.models  # registers every table
-import store.report_models
-import store.staff_models  # noqa: F401
+import store.models  # noqa: F401  (registers every table)
 from store.db import make_engine
 from store.migrate import upgrade
 

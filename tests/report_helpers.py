@@ -9,8 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from store.db import unit_of_work
-from store.report_models import Report
-from store.staff_models import Place, StaffUser
+from store.places.models import Place
+from store.reports.models import Report
+from store.staff.models import StaffUser
 from tests.chat import Chat
 from tests.staff_helpers import create_staff
 

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
-from store import audit, staff, staff_sessions
 from store.db import unit_of_work
-from store.staff_models import StaffUser
+from store.staff import accounts as staff
+from store.staff import audit
+from store.staff import sessions as staff_sessions
+from store.staff.models import StaffUser
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)

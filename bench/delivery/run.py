@@ -131,7 +131,7 @@ def stop(process: subprocess.Popen[bytes], grace: float = 15) -> None:
 def sandbox(cpu: int) -> Iterator[tuple[str, int]]:
     """The standalone sandbox under uvicorn, pinned to `cpu`; yields its URL and pid."""
     env = {**os.environ, "LINLI_WECHAT_APP_ID": APP_ID, "LINLI_WECHAT_APP_SECRET": SECRET}
-    command = ["taskset", "-c", str(cpu), sys.executable, "-m", "bot.cli_sandbox"]
+    command = ["taskset", "-c", str(cpu), sys.executable, "-m", "bot.cli.sandbox"]
     command += ["--port", str(PORT)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{PORT}"

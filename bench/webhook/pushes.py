@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.wechat.pusher import Pusher
+from bot.sandbox.pusher import Pusher
 
 # One resident's conversation, in order: every turn lands on the menu or a flow step.
 TURNS: tuple[str, ...] = (

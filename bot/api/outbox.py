@@ -10,10 +10,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.api.problems import problems
-from bot.auth import Principal, require_staff
-from bot.services import Services
+from bot.web.auth import Principal, require_staff
+from bot.web.context import AppContext
 from flows.masking import mask_numbers_in, mask_openid
-from store import call_list
+from store.outbox import call_list
 
 router = APIRouter(
     prefix="/api/v1/outbox", tags=["outbox"], dependencies=[Depends(require_staff)],
@@ -45,7 +45,7 @@ async def unreachable(
     request: Request, caller: Annotated[Principal, Depends(require_staff)]
 ) -> dict[str, Any]:
     """Residents of the caller's committees WeChat could not reach, with why, to phone or visit."""
-    services: Services = request.app.state.services
+    services: AppContext = request.app.state.services
     wording = services.content.notifications.call_list
 
     def read() -> list[call_list.CallListRow]:

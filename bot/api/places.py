@@ -20,10 +20,11 @@ from bot.api.paging import (
     paginate,
 )
 from bot.api.problems import problems
-from bot.auth import Principal, require_admin, require_staff
-from store import audit, places
+from bot.web.auth import Principal, require_admin, require_staff
 from store.db import unit_of_work
-from store.staff_models import Place
+from store.places import service as places
+from store.places.models import Place
+from store.staff import audit
 
 router = APIRouter(
     prefix="/api/v1/places", tags=["places"], dependencies=[Depends(require_staff)],

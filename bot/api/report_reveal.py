@@ -9,10 +9,11 @@ from pydantic import BaseModel
 
 from bot.api.problems import problems
 from bot.api.report_schemas import PREFIX
-from bot.auth import Principal, require_staff
-from bot.services import Services
-from store import audit, reports
+from bot.web.auth import Principal, require_staff
+from bot.web.context import AppContext
 from store.db import unit_of_work
+from store.reports import service as reports
+from store.staff import audit
 
 router = APIRouter(
     prefix=PREFIX, tags=["reports"], dependencies=[Depends(require_staff)],
@@ -36,7 +37,7 @@ def reveal(
     reference: Annotated[str, Path(max_length=32, pattern=REFERENCE)],
 ) -> Revealed:
     """The full description: committee staff and admins, or the report's handler; audited."""
-    services: Services = request.app.state.services
+    services: AppContext = request.app.state.services
     with unit_of_work(services.database) as session:
         report = reports.get_visible(session, caller.scope, reference)
         if report is None:

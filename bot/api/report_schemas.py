@@ -9,11 +9,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from bot import reporting
 from bot.api.paging import NAME, TEXT, Id, Page
+from bot.reports import service as reporting
 from config.content import Content
-from store import report_photos, reports
-from store.report_models import Report, ReportPhoto
+from store.reports import photos as report_photos
+from store.reports import service as reports
+from store.reports.models import Report, ReportPhoto
 
 PREFIX = "/api/v1/reports"
 

@@ -11,17 +11,20 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse
 from sqlmodel import Session, col
 
-from bot import reporting
 from bot.api import report_schemas as schemas
 from bot.api.paging import MAX_ID, PageRequest, one_of, page_request, paginate
 from bot.api.problems import problems
-from bot.auth import Principal, require_staff
-from bot.media import photo_response
-from bot.services import Services
-from store import audit, report_inbox, report_photos, reports
-from store import staff as staff_service
+from bot.reports import service as reporting
+from bot.reports.photos import photo_response
+from bot.web.auth import Principal, require_staff
+from bot.web.context import AppContext
 from store.db import unit_of_work
-from store.report_models import STATUSES, Report
+from store.reports import inbox as report_inbox
+from store.reports import photos as report_photos
+from store.reports import service as reports
+from store.reports.models import STATUSES, Report
+from store.staff import accounts as staff_service
+from store.staff import audit
 
 router = APIRouter(
     prefix=schemas.PREFIX, tags=["reports"], dependencies=[Depends(require_staff)],
@@ -50,7 +53,7 @@ PHOTO_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _services(request: Request) -> Services:
+def _services(request: Request) -> AppContext:
     return request.app.state.services
 
 
@@ -126,7 +129,7 @@ def _write(
     request: Request,
     caller: Principal,
     reference: str,
-    change: Callable[[Session, Report, Services], None],
+    change: Callable[[Session, Report, AppContext], None],
     field: str | None = None,
 ) -> schemas.ReportDetail:
     """One staff change to a report, its row locked, in one unit of work; the report after."""
@@ -148,7 +151,7 @@ def act_on_report(
 ) -> schemas.ReportDetail:
     """Accept, start, resolve, close, reject, refer or reopen (the residents are told)."""
 
-    def change(session: Session, report: Report, services: Services) -> None:
+    def change(session: Session, report: Report, services: AppContext) -> None:
         reporting.change(
             session, services.content, report, body.action,
             actor=audit.Actor.of(caller.staff), now=services.clock(), note=body.note,
@@ -166,7 +169,7 @@ def note_report(
 ) -> schemas.ReportDetail:
     """Add a note to the timeline (a public one is told to the reporter and followers)."""
 
-    def change(session: Session, report: Report, services: Services) -> None:
+    def change(session: Session, report: Report, services: AppContext) -> None:
         reporting.note(
             session, services.content, report, actor=audit.Actor.of(caller.staff),
             text=body.text, public=body.public, now=services.clock(),
@@ -183,7 +186,7 @@ def assign_report(
 ) -> schemas.ReportDetail:
     """Give the report to a member of its committee's staff."""
 
-    def change(session: Session, report: Report, services: Services) -> None:
+    def change(session: Session, report: Report, services: AppContext) -> None:
         staff = staff_service.get_visible(session, caller.scope, body.staff_id)
         if staff is None:
             raise reports.ReportError("staff_id", "not found")

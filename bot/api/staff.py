@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from bot.api.paging import MAX_ID, Page, PageRequest, one_of, page_request, paginate
 from bot.api.problems import problems
-from bot.auth import Principal, require_staff
-from store import staff as staff_service
-from store.staff_models import ROLES, StaffUser
+from bot.web.auth import Principal, require_staff
+from store.staff import accounts as staff_service
+from store.staff.models import ROLES, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["staff"], responses=problems(401, 422))
 SORTABLE = {"username": StaffUser.username, "id": StaffUser.id, "role": StaffUser.role}

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from bot.auth import Principal, check_csrf, require_admin, require_staff
 from bot.console.inputs import ConsoleRoute, FormId, QueryId, clean_input
 from bot.console.routes import Csrf, page, services_of
+from bot.web.auth import Principal, check_csrf, require_admin, require_staff
 from config.content import ConsoleText
-from store import audit, places
-from store import scope as scopes
 from store.db import unit_of_work
+from store.places import service as places
+from store.staff import audit
+from store.staff import scope as scopes
 
 router = APIRouter(
     prefix="/console", include_in_schema=False, route_class=ConsoleRoute,

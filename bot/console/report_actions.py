@@ -8,12 +8,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import reporting
+from bot.reports import service as reporting
 from config.content import Content
-from store import audit, reports, staff
-from store.report_models import Report
-from store.reports import ReportError
-from store.scope import Scope
+from store.reports import service as reports
+from store.reports.models import Report
+from store.reports.service import ReportError
+from store.staff import accounts as staff
+from store.staff import audit
+from store.staff.scope import Scope
 
 
 @dataclass(frozen=True)

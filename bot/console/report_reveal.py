@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from bot.auth import Principal, check_csrf, require_staff
 from bot.console.inputs import ConsoleRoute, clean_input
 from bot.console.routes import Csrf, page, services_of
-from store import audit, reports
+from bot.web.auth import Principal, check_csrf, require_staff
 from store.db import unit_of_work
+from store.reports import service as reports
+from store.staff import audit
 
 router = APIRouter(
     prefix="/console", include_in_schema=False, route_class=ConsoleRoute,

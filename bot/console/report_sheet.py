@@ -15,12 +15,12 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from bot.console.report_views import place_name
-from bot.reporting import category_name
-from bot.sheet_cells import keep_as_text
+from bot.reports.service import category_name
+from bot.web.sheet_cells import keep_as_text
 from config.content import Content
 from config.report_exports import Layout
-from store import report_inbox
-from store.report_inbox import ReportFacts
+from store.reports import inbox as report_inbox
+from store.reports.inbox import ReportFacts
 
 MAX_ROWS = 100_000
 DATE_FORMAT = "yyyy-mm-dd hh:mm"

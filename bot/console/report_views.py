@@ -12,16 +12,18 @@ from urllib.parse import urlencode
 from fastapi import HTTPException
 from sqlmodel import Session
 
-from bot.reporting import category_name
-from bot.services import Services
+from bot.reports.service import category_name
+from bot.web.context import AppContext
 from config.content import ConsoleText, Content
-from store import report_inbox, report_stats, reports
-from store.places import listed as places_listed
-from store.report_inbox import InboxFilter, ReportFacts
-from store.report_models import OPEN, SUBMITTED, Report
-from store.scope import Scope
-from store.staff import visible as staff_visible
-from store.staff_models import GRID_WORKER, StaffUser
+from store.places.service import listed as places_listed
+from store.reports import inbox as report_inbox
+from store.reports import service as reports
+from store.reports import stats as report_stats
+from store.reports.inbox import InboxFilter, ReportFacts
+from store.reports.models import OPEN, SUBMITTED, Report
+from store.staff.accounts import visible as staff_visible
+from store.staff.models import GRID_WORKER, StaffUser
+from store.staff.scope import Scope
 
 PER_PAGE = 50
 STATS_DAYS = 30
@@ -169,7 +171,7 @@ def _row(content: Content, item: ReportFacts, now: datetime) -> InboxRow:
     )
 
 
-def inbox(services: Services, scope: Scope, asked: InboxQuery, page: int) -> Inbox:
+def inbox(services: AppContext, scope: Scope, asked: InboxQuery, page: int) -> Inbox:
     """One page of the scope's reports matching the filters, newest first."""
     content, now = services.content, services.clock()
     t = content.console
@@ -266,7 +268,7 @@ def allowed_actions(report: Report) -> list[str]:
     return [*steps, *assign, "note"]
 
 
-def detail(session: Session, services: Services, scope: Scope, report: Report) -> Detail:
+def detail(session: Session, services: AppContext, scope: Scope, report: Report) -> Detail:
     """Everything the page of one report shows."""
     content, tz = services.content, services.settings.tz
     t = content.console
@@ -316,7 +318,7 @@ class Summary:
     follow_up: str
 
 
-def summary(services: Services, scope: Scope) -> Summary:
+def summary(services: AppContext, scope: Scope) -> Summary:
     """Figures over the scope's reports of the last STATS_DAYS days."""
     content = services.content
     t = content.console

@@ -8,15 +8,18 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Reques
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from bot.auth import Principal, check_csrf, require_staff
 from bot.console import report_actions, report_sheet, report_views
 from bot.console.inputs import ConsoleRoute, clean_input
 from bot.console.report_actions import Acting, ActionForm
 from bot.console.routes import Csrf, page, services_of
-from bot.media import photo_response
-from store import audit, report_inbox, report_photos, reports
+from bot.reports.photos import photo_response
+from bot.web.auth import Principal, check_csrf, require_staff
 from store.db import unit_of_work
-from store.report_models import Report
+from store.reports import inbox as report_inbox
+from store.reports import photos as report_photos
+from store.reports import service as reports
+from store.reports.models import Report
+from store.staff import audit
 
 router = APIRouter(
     prefix="/console", include_in_schema=False, route_class=ConsoleRoute,

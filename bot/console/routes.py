@@ -15,7 +15,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
-from bot.auth import (
+from bot.console import report_views
+from bot.console.inputs import ConsoleRoute, PathId, clean_input, form_id
+from bot.web.auth import (
     CSRF_FIELD,
     SESSION_COOKIE,
     Principal,
@@ -24,21 +26,15 @@ from bot.auth import (
     require_admin,
     require_staff,
 )
-from bot.console import report_views
-from bot.console.inputs import ConsoleRoute, PathId, clean_input, form_id
-from bot.services import Services
-from bot.sheet_cells import csv_row
+from bot.web.context import AppContext
+from bot.web.sheet_cells import csv_row
 from config.settings import Env
-from store import audit, login_throttle, staff, staff_sessions
-from store import scope as scopes
 from store.db import unit_of_work
-from store.staff_models import (
-    COMMITTEE_STAFF,
-    GRID_WORKER,
-    ROLES,
-    SUBDISTRICT_ADMIN,
-    StaffUser,
-)
+from store.staff import accounts as staff
+from store.staff import audit, login_throttle
+from store.staff import scope as scopes
+from store.staff import sessions as staff_sessions
+from store.staff.models import COMMITTEE_STAFF, GRID_WORKER, ROLES, SUBDISTRICT_ADMIN, StaffUser
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -65,7 +61,7 @@ def account_page(request: Request, who: Principal, **context: Any) -> HTMLRespon
     return page(request, "account.html", who, tokens=tokens, local=_local(services), **context)
 
 
-def services_of(request: Request) -> Services:
+def services_of(request: Request) -> AppContext:
     return request.app.state.services
 
 
@@ -305,6 +301,6 @@ def audit_export(
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-def _local(services: Services) -> Any:
+def _local(services: AppContext) -> Any:
     tz = services.settings.tz
     return lambda when: when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else "—"

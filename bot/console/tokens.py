@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from bot.auth import Principal, check_csrf, require_staff
 from bot.console.inputs import ConsoleRoute, PathId, clean_input
 from bot.console.routes import Csrf, account_page, services_of
-from store import audit, staff_sessions
+from bot.web.auth import Principal, check_csrf, require_staff
 from store.db import unit_of_work
+from store.staff import audit
+from store.staff import sessions as staff_sessions
 
 router = APIRouter(
     prefix="/console", include_in_schema=False, route_class=ConsoleRoute,

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.delivery.policy import WINDOW, Recipient
-from store import outbox
-from store.models import NotificationConsent, WeChatUser
+from store.outbox import messages as outbox
+from store.residents.models import NotificationConsent, WeChatUser
 
 
 def load(session: Session, openids: set[str], now: datetime) -> dict[str, Recipient]:

@@ -23,9 +23,9 @@ from bot.wechat.errors import WeChatAPIError
 from bot.wechat.robot import WeComRobot
 from config.content import NotificationKind, Notifications
 from config.settings import Settings
-from store import outbox
 from store.db import unit_of_work
-from store.models import OutboxMessage
+from store.outbox import messages as outbox
+from store.outbox.models import OutboxMessage
 from store.types import utcnow
 
 log = logging.getLogger("linli.delivery")

@@ -15,12 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import demo
-from bot.services import Services
+from bot.demo import runtime as demo
+from bot.sandbox.pusher import Pusher
 from bot.simulator.photo import sample_png
-from bot.wechat.pusher import Pusher
-from store import simulator_queries
-from store.models import InboundMessage
+from bot.web.context import AppContext
+from store.inbound.models import InboundMessage
+from store.residents import history as simulator_queries
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -94,7 +94,7 @@ def _xml_unsafe(ch: str) -> bool:
     )
 
 
-def _services(request: Request) -> Services:
+def _services(request: Request) -> AppContext:
     return request.app.state.services
 
 
@@ -227,7 +227,7 @@ async def _fields(request: Request, pusher: Pusher, body: Send) -> dict[str, Any
     return pusher.event(openid, body.kind, at=at)
 
 
-def _last_event_at(services: Services, openid: str) -> int | None:
+def _last_event_at(services: AppContext, openid: str) -> int | None:
     with Session(services.database) as session:
         last = simulator_queries.last_event_at(session, openid)
     return int(last.timestamp()) if last is not None else None

@@ -20,9 +20,9 @@ from anyio import to_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from store import tokens as stored_tokens
 from store.db import unit_of_work
-from store.tokens import StoredToken, is_due
+from store.outbox import access_token as stored_tokens
+from store.outbox.access_token import StoredToken, is_due
 from store.types import utcnow
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import store.models  # registers the tables on the metadata
-import store.report_models
-import store.staff_models  # noqa: F401
+import store.models  # noqa: F401  (registers every table)
 from store.db import make_engine
 
 config = context.config

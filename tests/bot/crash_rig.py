@@ -72,7 +72,7 @@ def sandbox_process(folder: Path) -> Iterator[httpx.Client]:
     """`python -m bot.cli_sandbox` in its own process; yields a client for its base URL."""
     port = free_port()
     env = {**os.environ, "LINLI_WECHAT_APP_ID": APP_ID, "LINLI_WECHAT_APP_SECRET": SECRET}
-    command = [sys.executable, "-m", "bot.cli_sandbox", "--port", str(port)]
+    command = [sys.executable, "-m", "bot.cli.sandbox", "--port", str(port)]
     with (folder / "sandbox.log").open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"

@@ -20,9 +20,10 @@ from bot.wechat.robot import WeComRobot
 from bot.wechat.tokens import SharedTokens
 from config.content import NotificationKind, Notifications, TemplateRoute, load_content
 from config.settings import Settings
-from store import outbox, users
 from store.db import unit_of_work
-from store.models import OutboxMessage
+from store.outbox import messages as outbox
+from store.outbox.models import OutboxMessage
+from store.residents import users
 
 APP_ID, SECRET, ROBOT_KEY = "wx_rig_app_0001", "rig-secret-0001", "robot-key-1"
 SANDBOX = "http://sandbox.local"

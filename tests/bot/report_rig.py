@@ -18,17 +18,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.delivery.worker import DeliveryWorker
-from bot.media import PhotoFetcher
+from bot.processes.scheduler import plan_reports
+from bot.reports.photos import PhotoFetcher
 from bot.sandbox.app import create_sandbox
-from bot.scheduler import plan_reports
-from bot.services import Services
+from bot.web.context import AppContext
 from bot.wechat.api import WeChatAPI
 from bot.wechat.robot import WeComRobot
 from bot.wechat.tokens import SharedTokens
 from config.content import NotificationKind, TemplateRoute
-from store import reports
-from store.models import OutboxMessage
-from store.report_models import Report
+from store.outbox.models import OutboxMessage
+from store.reports import service as reports
+from store.reports.models import Report
 from tests.bot.delivery_rig import CONTENT, notifications
 from tests.chat import APP_ID, Chat, Clock, Sends, Step, open_chat, run
 
@@ -65,7 +65,7 @@ class Desk:
         return self.chat.clock
 
     @property
-    def services(self) -> Services:
+    def services(self) -> AppContext:
         """The app's settings, content and database."""
         return self.chat.client.app.state.services  # type: ignore[attr-defined]
 

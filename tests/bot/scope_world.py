@@ -10,10 +10,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from store import audit, outbox, staff_sessions
 from store.db import unit_of_work
-from store.report_models import Report, ReportPhoto
-from store.staff_models import Place, StaffUser
+from store.outbox import messages as outbox
+from store.places.models import Place
+from store.reports.models import Report, ReportPhoto
+from store.staff import audit
+from store.staff import sessions as staff_sessions
+from store.staff.models import StaffUser
 from tests.staff_helpers import create_staff, token_for
 
 HOME, OTHER = "示例街道", "另一个街道"

@@ -22,8 +22,9 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from store.report_models import Report
-from store.staff_models import Place, StaffUser
+from store.places.models import Place
+from store.reports.models import Report
+from store.staff.models import StaffUser
 from tests.bot.scope_world import Committee, World, build
 from tests.chat import settings_for
 from tests.staff_helpers import create_staff, token_for

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from bot.sheet_cells import csv_cell
+from bot.web.sheet_cells import csv_cell
 from tests.chat import settings_for
 from tests.staff_helpers import create_staff, token_for
 

@@ -14,13 +14,15 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from bot import reporting
-from bot.cli import app as cli
+from bot.cli.main import app as cli
 from bot.main import create_app
-from store import audit, outbox, users
+from bot.reports import service as reporting
 from store.db import unit_of_work
-from store.models import OutboxMessage
-from store.report_models import Report
+from store.outbox import messages as outbox
+from store.outbox.models import OutboxMessage
+from store.reports.models import Report
+from store.residents import users
+from store.staff import audit
 from tests.bot.delivery_rig import CONTENT
 from tests.chat import settings_for
 from tests.staff_helpers import create_staff, token_for

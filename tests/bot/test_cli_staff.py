@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from bot.cli.main import app as cli
 
 PASSWORD = "a long enough secret"
 

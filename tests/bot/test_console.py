@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from store import staff_sessions
 from store.db import make_engine, unit_of_work
 from store.migrate import upgrade
+from store.staff import sessions as staff_sessions
 from tests.chat import settings_for
 from tests.production import PRODUCTION_SECRETS
 from tests.staff_helpers import NOW, PASSWORD, create_staff, token_for

@@ -14,11 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from bot import reporting
 from bot.main import create_app
-from store import reports, staff_sessions
+from bot.reports import service as reporting
 from store.db import unit_of_work
-from store.staff_models import ApiToken, Place, StaffUser
+from store.places.models import Place
+from store.reports import service as reports
+from store.staff import sessions as staff_sessions
+from store.staff.models import ApiToken, StaffUser
 from tests.chat import settings_for
 from tests.staff_helpers import PASSWORD, create_staff
 

@@ -15,13 +15,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
-from bot import reporting
 from bot.main import create_app
-from store import reports
+from bot.reports import service as reporting
 from store.db import unit_of_work
-from store.models import OutboxMessage
-from store.report_models import Report, ReportPhoto
-from store.staff_models import AuditEntry, Place, StaffUser
+from store.outbox.models import OutboxMessage
+from store.places.models import Place
+from store.reports import service as reports
+from store.reports.models import Report, ReportPhoto
+from store.staff.models import AuditEntry, StaffUser
 from tests.chat import settings_for
 from tests.staff_helpers import PASSWORD, create_staff
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from store import outbox
+from store.outbox import messages as outbox
 from tests.bot.delivery_rig import Rig, rig, with_template
 
 Scenario = Callable[[Rig], Awaitable[None]]

@@ -20,9 +20,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from store import outbox, users
 from store.db import unit_of_work
-from store.models import OutboxMessage
+from store.outbox import messages as outbox
+from store.outbox.models import OutboxMessage
+from store.residents import users
 from tests.bot.crash_rig import (
     SHIPPED_CONTENT,
     content_with_template,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
-from bot import demo_data
-from store import staff
+from bot.demo import data as demo_data
 from store.db import unit_of_work
-from store.staff_models import Place
+from store.places.models import Place
+from store.staff import accounts as staff
 from tests.chat import Answers, Sends, SendsLocation, open_chat, run
 from tests.staff_helpers import NOW
 

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from store import outbox
 from store.db import unit_of_work
+from store.outbox import messages as outbox
 from tests.chat import settings_for
 
 

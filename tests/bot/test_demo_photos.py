@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from store.report_models import ReportPhoto
+from store.reports.models import ReportPhoto
 from tests.chat import settings_for
 from tests.report_helpers import seed
 

@@ -10,8 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.main import create_app
-from bot.wechat.pusher import Pusher
-from store.models import Conversation, HumanRequest, InboundMessage
+from bot.sandbox.pusher import Pusher
+from store.inbound.models import InboundMessage
+from store.residents.models import Conversation, HumanRequest
 from tests.chat import APP_ID, MODES, TOKEN, settings_for
 
 

@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from bot.wechat.pusher import Pusher
+from bot.sandbox.pusher import Pusher
 from store.db import make_engine
-from store.models import InboundMessage
+from store.inbound.models import InboundMessage
 from tests.chat import APP_ID, TOKEN, Answers, Sends, open_chat, run, settings_for
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from store.models import Conversation, InboundMessage
+from store.inbound.models import InboundMessage
+from store.residents.models import Conversation
 from tests.chat import (
     MODES,
     Answers,

@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.logs import MaskOpenIds
+from bot.web.logs import MaskOpenIds
 from tests.chat import Sends, open_chat, run
 
 

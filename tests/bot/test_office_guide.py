@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from store.models import Conversation, HumanRequest, InboundMessage, WeChatUser
+from store.inbound.models import InboundMessage
+from store.residents.models import Conversation, HumanRequest, WeChatUser
 from tests.chat import (
     MODES,
     Answers,

@@ -10,11 +10,11 @@ from starlette.testclient import TestClient
 from wechatpy.crypto import PrpCrypto
 
 from bot.main import create_app
+from bot.sandbox.pusher import Pusher
 from bot.wechat import signing
 from bot.wechat.crypto import MessageCrypto
-from bot.wechat.pusher import Pusher
 from config.settings import Settings
-from store.models import InboundMessage
+from store.inbound.models import InboundMessage
 from tests.chat import DATA_KEY, SEALER
 
 A = dict(

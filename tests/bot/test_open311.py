@@ -13,14 +13,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from bot import reporting
 from bot.main import create_app
+from bot.reports import service as reporting
 from config.content import Content
-from store import audit, places, reports
-from store.models import OutboxMessage
-from store.report_models import Report
-from store.scope import Scope
-from store.staff_models import AuditEntry, Place, StaffUser
+from store.outbox.models import OutboxMessage
+from store.places import service as places
+from store.places.models import Place
+from store.reports import service as reports
+from store.reports.models import Report
+from store.staff import audit
+from store.staff.models import AuditEntry, StaffUser
+from store.staff.scope import Scope
 from tests.chat import Clock, settings_for
 from tests.staff_helpers import NOW, create_staff, token_for
 

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from store import outbox
 from store.db import unit_of_work
-from store.models import HumanRequest, NotificationConsent, OutboxMessage
+from store.outbox import messages as outbox
+from store.outbox.models import OutboxMessage
+from store.residents.models import HumanRequest, NotificationConsent
 from tests.chat import Answers, Sends, Stored, open_chat, run
 
 

@@ -13,11 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from bot.scheduler import forget_raw_payloads
+from bot.processes.scheduler import forget_raw_payloads
 from store.db import make_engine
+from store.inbound.models import InboundMessage
 from store.migrate import upgrade
-from store.models import Conversation, HumanRequest, InboundMessage
-from store.staff_models import AuditEntry
+from store.residents.models import Conversation, HumanRequest
+from store.staff.models import AuditEntry
 from tests.chat import SEALER, Answers, Sends, open_chat, run
 from tests.report_helpers import COMMITTEE, Neighbourhood, only_report, seed
 from tests.staff_helpers import create_staff, token_for

@@ -9,10 +9,12 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from store import audit, places
 from store.db import unit_of_work
-from store.scope import Scope
-from store.staff_models import AuditEntry, Place, StaffUser
+from store.places import service as places
+from store.places.models import Place
+from store.staff import audit
+from store.staff.models import AuditEntry, StaffUser
+from store.staff.scope import Scope
 from tests.chat import settings_for
 from tests.staff_helpers import NOW, PASSWORD, create_staff, token_for
 

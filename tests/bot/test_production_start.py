@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from bot import demo_data
-from bot.cli import app as cli
+from bot.cli.main import app as cli
+from bot.demo import data as demo_data
 from bot.main import create_app
 from store.db import unit_of_work
 from tests.chat import settings_for

@@ -21,15 +21,16 @@ from sqlmodel import Session, func, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
+from bot.sandbox.pusher import to_xml
 from bot.wechat import signing
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.fields import LATEST_CREATE_TIME, SHAPES
 from bot.wechat.gate import Gate, Push, Refused
 from bot.wechat.messages import dedup_key, msg_id, to_inbound, to_message
-from bot.wechat.pusher import to_xml
 from config.settings import Settings
 from flows.inbound import Inbound
-from store.models import InboundMessage, WeChatUser
+from store.inbound.models import InboundMessage
+from store.residents.models import WeChatUser
 from tests.chat import AES_KEY, APP_ID, TOKEN, settings_for
 
 FUZZ = settings(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from store.report_models import Report, ReportEvent, ReportFollower
+from store.reports.models import Report, ReportEvent, ReportFollower
 from tests.chat import Answers, DoesNotAnswer, Sends, SendsLocation, Stored, open_chat, run
 from tests.report_helpers import Neighbourhood, reference_in
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from store.models import OutboxMessage
-from store.report_models import Report, ReportEvent, ReportPhoto
+from store.outbox.models import OutboxMessage
+from store.reports.models import Report, ReportEvent, ReportPhoto
 from tests.chat import (
     SEALER,
     Answers,

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from store.models import OutboxMessage
-from store.report_models import ReportFollower
-from store.staff_models import AuditEntry
+from store.outbox.models import OutboxMessage
+from store.reports.models import ReportFollower
+from store.staff.models import AuditEntry
 from tests.bot.report_rig import POLICY, Desk, open_desk
 from tests.chat import Answers, Sends
 from tests.report_helpers import COMMITTEE, Neighbourhood, seed

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
-from bot.media import image_type
-from store.report_models import ReportPhoto
+from bot.cli.main import app as cli
+from bot.reports.photos import image_type
+from store.reports.models import ReportPhoto
 from tests.bot.report_rig import Desk, open_desk
 from tests.report_helpers import COMMITTEE, seed
 from tests.staff_helpers import create_staff, token_for

@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from bot import reporting
 from bot.main import create_app
-from store import reports
+from bot.reports import service as reporting
 from store.db import unit_of_work
-from store.models import OutboxMessage
-from store.staff_models import AuditEntry, Place
+from store.outbox.models import OutboxMessage
+from store.places.models import Place
+from store.reports import service as reports
+from store.staff.models import AuditEntry
 from tests.bot.delivery_rig import CONTENT
 from tests.chat import SEALER, Clock, settings_for
 from tests.report_helpers import COMMITTEE, Neighbourhood, seed

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
-from bot.leader import sole_scheduler
-from bot.scheduler import (
+from bot.processes.leader import sole_scheduler
+from bot.processes.scheduler import (
     DELIVERY_TICK,
     INBOUND_RETENTION,
     REPORT_MEDIA,

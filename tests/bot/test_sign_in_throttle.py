@@ -14,9 +14,10 @@ from sqlmodel import Session, func, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
-from store import audit, login_throttle, passwords, staff
 from store.db import unit_of_work
-from store.staff_models import LoginAttempt, StaffUser
+from store.staff import accounts as staff
+from store.staff import audit, login_throttle, passwords
+from store.staff.models import LoginAttempt, StaffUser
 from tests.chat import settings_for
 from tests.staff_helpers import NOW, PASSWORD, create_staff
 

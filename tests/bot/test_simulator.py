@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from bot.main import create_app
 from config.settings import Settings
 from store.db import make_engine
+from store.inbound.models import InboundMessage
 from store.migrate import upgrade
-from store.models import InboundMessage
 from tests.production import PRODUCTION_SECRETS
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from store import tokens as stored_tokens
 from store.db import unit_of_work
+from store.outbox import access_token as stored_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "wxracetest0000001"
@@ -57,7 +57,7 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "LINLI_WECHAT_APP_ID": APP_ID, "LINLI_WECHAT_APP_SECRET": SECRET}
     log = (tmp_path / "sandbox.log").open("w")
-    command = [sys.executable, "-m", "bot.cli_sandbox", "--port", str(port)]
+    command = [sys.executable, "-m", "bot.cli.sandbox", "--port", str(port)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -22,12 +22,13 @@ from sqlmodel import Session, func, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
+from bot.sandbox.pusher import Pushed, to_xml
 from bot.wechat import signing
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.fields import MAX_TEXT
 from bot.wechat.payload import is_json
-from bot.wechat.pusher import Pushed, to_xml
-from store.models import Conversation, InboundMessage, WeChatUser
+from store.inbound.models import InboundMessage
+from store.residents.models import Conversation, WeChatUser
 from tests.chat import AES_KEY, APP_ID, TOKEN, settings_for
 
 ACCOUNT = "gh_linli0000001"

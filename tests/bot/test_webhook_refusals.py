@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from bot.main import create_app
+from bot.sandbox.pusher import Pushed, Pusher, to_xml
 from bot.wechat import signing
 from bot.wechat.crypto import MessageCrypto
-from bot.wechat.pusher import Pushed, Pusher, to_xml
-from store.models import InboundMessage
+from store.inbound.models import InboundMessage
 from tests.chat import AES_KEY, APP_ID, TOKEN, settings_for
 
 

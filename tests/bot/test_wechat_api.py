@@ -20,8 +20,8 @@ from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import WeChatAPIError, WeChatTimeout, error_for
 from bot.wechat.robot import WeComRobot
 from bot.wechat.tokens import SharedTokens
-from store import tokens as stored_tokens
 from store.db import unit_of_work
+from store.outbox import access_token as stored_tokens
 
 APP_ID = "wxlinlitest000001"
 SECRET = "linli-test-secret"

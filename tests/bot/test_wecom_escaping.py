@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.delivery.wecom import inert, notice
-from store.models import OutboxMessage
+from store.outbox.models import OutboxMessage
 from tests.bot.delivery_rig import CONTENT
 from tests.bot.report_rig import POLICY, open_desk
 from tests.chat import Sends, open_chat, run

@@ -10,13 +10,13 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
-from bot import reporting
+from bot.reports import service as reporting
 from config.content import load_content
 from config.settings import Settings
-from store import reports
 from store.db import make_engine, unit_of_work
-from store.models import OutboxMessage
-from store.staff_models import Place
+from store.outbox.models import OutboxMessage
+from store.places.models import Place
+from store.reports import service as reports
 from tests.browser.conftest import COMMITTEE, SUB_DISTRICT, Server
 from tests.chat import SEALER
 from tests.staff_helpers import PASSWORD, create_staff

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from bot.cli.main import app as cli
 from config.content import ContentError, load_content
 from config.settings import Settings
 from tests.production import PRODUCTION_SECRETS

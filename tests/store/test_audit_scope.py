@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from store import audit, staff
-from store import scope as scopes
 from store.db import unit_of_work
-from store.report_models import Report
-from store.staff_models import AuditEntry, StaffUser
+from store.reports.models import Report
+from store.staff import accounts as staff
+from store.staff import audit
+from store.staff import scope as scopes
+from store.staff.models import AuditEntry, StaffUser
 from tests.staff_helpers import create_staff
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

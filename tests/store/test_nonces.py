@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from store import nonces
 from store.db import unit_of_work
-from store.models import WebhookNonce
+from store.inbound import nonces
+from store.inbound.models import WebhookNonce
 
 WINDOW = timedelta(minutes=10)
 

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from store import human, outbox
 from store.db import unit_of_work
-from store.models import HumanRequest, OutboxMessage
+from store.outbox import messages as outbox
+from store.outbox.models import OutboxMessage
+from store.residents import human
+from store.residents.models import HumanRequest
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 

@@ -10,12 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from bot.cli.main import app as cli
 from store.db import make_engine, unit_of_work
+from store.inbound.models import InboundMessage
 from store.migrate import upgrade
-from store.models import Conversation, HumanRequest, InboundMessage
 from store.protect import protect_existing
-from store.report_models import Report
+from store.reports.models import Report
+from store.residents.models import Conversation, HumanRequest
 from tests.chat import DATA_KEY, SEALER
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from store import audit, report_stats, reports
 from store.db import unit_of_work
-from store.report_models import Report
-from store.scope import Scope
+from store.reports import service as reports
+from store.reports import stats as report_stats
+from store.reports.models import Report
+from store.staff import audit
+from store.staff.scope import Scope
 from tests.chat import SEALER
 from tests.staff_helpers import create_staff
 

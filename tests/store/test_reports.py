@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from store import audit, reports, scope
+from flows.place_names import building_key, match
 from store.db import unit_of_work
-from store.place_names import building_key, match
-from store.report_models import Report
-from store.staff_models import AuditEntry, Place
+from store.places.models import Place
+from store.reports import service as reports
+from store.reports.models import Report
+from store.staff import audit, scope
+from store.staff.models import AuditEntry
 from tests.chat import SEALER
 from tests.report_helpers import BUILDING_3, COMMITTEE, Neighbourhood, seed
 from tests.staff_helpers import NOW, create_staff

@@ -10,10 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from bot import demo_data
-from store import audit, passwords, staff, staff_sessions
+from bot.demo import data as demo_data
 from store.db import unit_of_work
-from store.staff_models import AuditEntry, StaffSession, StaffUser
+from store.staff import accounts as staff
+from store.staff import audit, passwords
+from store.staff import sessions as staff_sessions
+from store.staff.models import AuditEntry, StaffSession, StaffUser
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"

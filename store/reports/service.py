@@ -1,0 +1,538 @@
+"""Issue reports: numbering, routing, duplicates, followers, the lifecycle and its timeline."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from flows.masking import mask_numbers_in
+from store.places.models import Place
+from store.reports.models import (
+    ACCEPTED,
+    CLOSED,
+    IN_PROGRESS,
+    OPEN,
+    REFERRED,
+    REJECTED,
+    RESOLVED,
+    SUBMITTED,
+    Report,
+    ReportCounter,
+    ReportEvent,
+    ReportFollower,
+    ReportPhoto,
+)
+from store.sealing import Sealer
+from store.staff import audit
+from store.staff.models import SUBDISTRICT_ADMIN, Committee, StaffUser
+from store.staff.scope import Scope
+from store.upsert import insert_for
+
+RESIDENT = audit.Actor(None, "居民")
+SYSTEM = audit.Actor(None, "system")
+
+# action → (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "accept": ((SUBMITTED,), ACCEPTED),
+    "start": ((SUBMITTED, ACCEPTED), IN_PROGRESS),
+    "resolve": (OPEN, RESOLVED),
+    "close": ((RESOLVED,), CLOSED),
+    "reject": (OPEN, REJECTED),
+    "refer": (OPEN, REFERRED),
+    "reopen": ((RESOLVED, CLOSED), IN_PROGRESS),
+}
+ACTIONS = tuple(TRANSITIONS)
+# The one rule of which step needs a note, wherever it is taken (console, API, scheduler): staff
+# must say what they did or why, since the resident reads it.
+NOTE_REQUIRED: dict[str, str] = {
+    "resolve": "say how the report was resolved",
+    "reject": "say why the report is rejected",
+}
+
+
+class ReportError(ValueError):
+    """A report change refused; `field` names what was wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """Everything a new report is made of, wherever it came from."""
+
+    category: str
+    description: str
+    source: str
+    urgent: bool = False
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    reporter_openid: str | None = None
+    committee_id: int | None = None
+    # For a report of no committee: the sub-district whose admins see it.
+    sub_district_id: int | None = None
+    place_id: int | None = None
+    place_text: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    photos: tuple[tuple[str, str], ...] = ()  # (media_id, pic_url)
+
+
+@dataclass(frozen=True)
+class Override:
+    """A routing override: a grid area or a place name, and the handler's username."""
+
+    person: str
+    grid: str | None = None
+    place: str | None = None
+
+
+# -- numbering, routing, creating --------------------------------------------------------------
+
+
+def next_reference(session: Session, prefix: str, day: date) -> str:
+    """The next reference of the day, e.g. BS-20261128-0042 (atomic, so never handed out twice)."""
+    key = day.strftime("%Y%m%d")
+    statement = (
+        insert_for(session, ReportCounter)
+        .values(day=key, last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": ReportCounter.last + 1})
+        .returning(ReportCounter.last)
+    )
+    number = session.execute(statement).scalar_one()
+    return f"{prefix}-{key}-{number:04d}"
+
+
+def _active(
+    session: Session,
+    staff: StaffUser | None,
+    committee_id: int | None,
+    sub_district_id: int | None = None,
+) -> StaffUser | None:
+    """The staff member if enabled and of this committee (admins: of its sub-district)."""
+    if staff is None or staff.disabled:
+        return None
+    if staff.role != SUBDISTRICT_ADMIN:
+        return staff if committee_id is not None and staff.committee_id == committee_id else None
+    home = session.get(Committee, committee_id) if committee_id is not None else None
+    district = home.sub_district_id if home is not None else sub_district_id
+    return staff if district is None or district == staff.sub_district_id else None
+
+
+def _by_username(session: Session, username: str) -> StaffUser | None:
+    return session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+
+
+def pick_handler(
+    session: Session,
+    *,
+    committee_id: int | None,
+    place: Place | None,
+    role: str | None,
+    person: str | None,
+    overrides: Sequence[Override] = (),
+    sub_district_id: int | None = None,
+) -> StaffUser | None:
+    """Who handles a new report: an override for its place or grid, the named person, the
+    building's grid worker, or None (the committee's staff, whoever accepts first)."""
+    if place is not None:
+        for override in overrides:
+            if override.place == place.name or (
+                override.grid is not None and override.grid == place.grid_area
+            ):
+                named = _by_username(session, override.person)
+                chosen = _active(session, named, committee_id, sub_district_id)
+                if chosen is not None:
+                    return chosen
+    if person:
+        chosen = _active(session, _by_username(session, person), committee_id, sub_district_id)
+        if chosen is not None:
+            return chosen
+    if role == "grid_worker" and place is not None and place.handler_id is not None:
+        return _active(session, session.get(StaffUser, place.handler_id), committee_id)
+    return None
+
+
+def create(
+    session: Session,
+    new: NewReport,
+    *,
+    reference: str,
+    assignee_id: int | None,
+    now: datetime,
+    sealer: Sealer,
+) -> Report:
+    """Save a new report with its photos (to be fetched) and the first line of its timeline.
+
+    ID-card and phone numbers in what the resident wrote are stored masked; the description
+    as written is kept sealed beside it, for `reveal_description`.
+    """
+    home = session.get(Committee, new.committee_id) if new.committee_id is not None else None
+    masked = mask_numbers_in(new.description)
+    report = Report(
+        reference=reference,
+        committee_id=new.committee_id,
+        sub_district_id=home.sub_district_id if home else new.sub_district_id,
+        category=new.category,
+        urgent=new.urgent,
+        description=masked,
+        description_sealed=sealer.seal(new.description) if masked != new.description else None,
+        answers=[_masked_answer(a) for a in new.answers],
+        source=new.source,
+        reporter_openid=new.reporter_openid,
+        place_id=new.place_id,
+        place_text=mask_numbers_in(new.place_text)[:200],
+        lat=new.lat,
+        lng=new.lng,
+        status=SUBMITTED,
+        assignee_id=assignee_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    for position, (media_id, pic_url) in enumerate(new.photos, start=1):
+        session.add(
+            ReportPhoto(
+                report_id=report.id, position=position, media_id=media_id, pic_url=pic_url,
+                next_attempt_at=now, created_at=now,
+            )
+        )  # fmt: skip
+    actor = RESIDENT if new.source == "wechat" else audit.Actor(None, new.source)
+    _event(session, report, "created", actor, now, to_status=SUBMITTED)
+    return report
+
+
+def _masked_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    value = answer.get("answer")
+    return {**answer, "answer": mask_numbers_in(value)} if isinstance(value, str) else dict(answer)
+
+
+def can_reveal(scope: Scope, report: Report) -> bool:
+    """Who may see the numbers in a report: its committee's staff and admins, or its handler."""
+    if not scope.allows(report.committee_id):
+        return False
+    return scope.admin or scope.committee_staff or report.assignee_id == scope.staff_id
+
+
+def reveal_description(
+    session: Session,
+    report: Report,
+    *,
+    scope: Scope,
+    sealer: Sealer,
+    actor: audit.Actor,
+    now: datetime,
+) -> str:
+    """The description as the resident wrote it, numbers and all; the reveal is audited."""
+    if not can_reveal(scope, report):
+        raise ReportError("reveal", "not allowed")
+    if report.description_sealed is None:
+        return report.description
+    audit.record(
+        session, actor=actor, action="report.reveal", object_type="report",
+        object_id=report.reference, committee_id=report.committee_id, now=now,
+        sub_district_id=report.sub_district_id,
+    )  # fmt: skip
+    return sealer.open(report.description_sealed)
+
+
+# -- duplicates and followers ------------------------------------------------------------------
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def find_duplicate(
+    session: Session,
+    *,
+    category: str,
+    place_id: int | None,
+    lat: float | None,
+    lng: float | None,
+    since: datetime,
+    meters: float,
+) -> Report | None:
+    """The newest open report of the same category at the same place, or within `meters`."""
+    query = (
+        select(Report)
+        .where(Report.category == category, col(Report.status).in_(OPEN))
+        .where(Report.created_at >= since)
+        .order_by(col(Report.created_at).desc())
+        .limit(200)
+    )
+    for report in session.exec(query):
+        if place_id is not None and report.place_id == place_id:
+            return report
+        located = None not in (lat, lng, report.lat, report.lng)
+        if located and distance_m(lat, lng, report.lat, report.lng) <= meters:  # type: ignore[arg-type]
+            return report
+    return None
+
+
+def follow(session: Session, report: Report, openid: str, now: datetime) -> bool:
+    """Add a follower (+1); False when they report or follow it already (a reporter saying it
+    again is marked on the timeline, so staff see the problem persists)."""
+    if report.reporter_openid == openid:
+        _event(session, report, "repeated", RESIDENT, now)
+        return False
+    statement = (
+        insert_for(session, ReportFollower)
+        .values(report_id=report.id, openid=openid, created_at=now)
+        .on_conflict_do_nothing(index_elements=["report_id", "openid"])
+        .returning(ReportFollower.id)
+    )
+    if session.execute(statement).scalar_one_or_none() is None:
+        return False
+    _event(session, report, "followed", RESIDENT, now)
+    return True
+
+
+def followers(session: Session, report_id: int) -> list[str]:
+    """Openids following a report, oldest first."""
+    query = (
+        select(ReportFollower.openid)
+        .where(ReportFollower.report_id == report_id)
+        .order_by(col(ReportFollower.id))
+    )
+    return list(session.exec(query))
+
+
+def audience(session: Session, report: Report) -> list[str]:
+    """Who hears about a report's progress: the reporter, then its followers."""
+    reporter = [report.reporter_openid] if report.reporter_openid else []
+    return reporter + [o for o in followers(session, report.id or 0) if o not in reporter]
+
+
+# -- the lifecycle -----------------------------------------------------------------------------
+
+
+def _event(
+    session: Session,
+    report: Report,
+    kind: str,
+    actor: audit.Actor,
+    now: datetime,
+    *,
+    note: str = "",
+    public: bool = False,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> ReportEvent:
+    event = ReportEvent(
+        report_id=report.id or 0, at=now, kind=kind, from_status=from_status,
+        to_status=to_status, actor_id=actor.staff_id, actor=actor.label, note=note,
+        public=public,
+    )  # fmt: skip
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _audited(
+    session: Session, report: Report, actor: audit.Actor, action: str, before: dict[str, Any]
+) -> None:
+    if actor.staff_id is None:
+        return  # residents and the system leave their trace in the timeline
+    audit.record(
+        session, actor=actor, action=f"report.{action}", object_type="report",
+        object_id=report.reference, committee_id=report.committee_id,
+        sub_district_id=report.sub_district_id, now=report.updated_at, before=before,
+        after=audit.snapshot(report),
+    )  # fmt: skip
+
+
+def change(
+    session: Session,
+    report: Report,
+    action: str,
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    note: str = "",
+    referred_to: str | None = None,
+) -> ReportEvent:
+    """Move a report along its lifecycle; refused when the action does not fit its status."""
+    if action not in TRANSITIONS:
+        raise ReportError("action", f"one of {', '.join(ACTIONS)}")
+    sources, target = TRANSITIONS[action]
+    if report.status not in sources:
+        raise ReportError("action", f"cannot {action} a report that is {report.status}")
+    note = note.strip()
+    if action in NOTE_REQUIRED and not note:
+        raise ReportError("note", NOTE_REQUIRED[action])
+    if action == "refer" and not (referred_to or "").strip():
+        raise ReportError("referred_to", "say where the report is referred to")
+    before = audit.snapshot(report)
+    previous = report.status
+    report.status, report.updated_at = target, now
+    if action == "accept":
+        report.accepted_at = now
+        if report.assignee_id is None and actor.staff_id is not None:
+            report.assignee_id = actor.staff_id
+    if action == "start" and report.accepted_at is None:
+        report.accepted_at = now
+    if action == "resolve":
+        report.resolved_at = now
+        report.follow_up_asked_at = report.follow_up_answered_at = None
+    if action in ("close", "reject", "refer"):
+        report.closed_at = now
+    if action == "refer":
+        report.referred_to = (referred_to or "").strip()[:200]
+    if action == "reopen":
+        report.reopened += 1
+        report.resolved_at = report.closed_at = None
+    session.add(report)
+    event = _event(
+        session, report, "reopened" if action == "reopen" else target, actor, now,
+        note=note, public=True, from_status=previous, to_status=target,
+    )  # fmt: skip
+    _audited(session, report, actor, action, before)
+    return event
+
+
+def add_note(
+    session: Session, report: Report, *, actor: audit.Actor, note: str, public: bool, now: datetime
+) -> ReportEvent:
+    """A note on the timeline; a public one is also told to the reporter and followers."""
+    note = note.strip()
+    if not note:
+        raise ReportError("note", "write something")
+    before = audit.snapshot(report)
+    report.updated_at = now
+    session.add(report)
+    event = _event(session, report, "note", actor, now, note=note, public=public)
+    _audited(session, report, actor, "note", before)
+    return event
+
+
+def assign(
+    session: Session, report: Report, *, actor: audit.Actor, staff: StaffUser, now: datetime
+) -> ReportEvent:
+    """Give a report to a member of staff of its committee."""
+    if _active(session, staff, report.committee_id, report.sub_district_id) is None:
+        raise ReportError("assignee", "not an active member of this committee's staff")
+    before = audit.snapshot(report)
+    report.assignee_id, report.updated_at = staff.id, now
+    session.add(report)
+    event = _event(session, report, "assigned", actor, now, note=staff.display_name)
+    _audited(session, report, actor, "assign", before)
+    return event
+
+
+def mark(session: Session, report: Report, kind: str, now: datetime, note: str = "") -> None:
+    """A system line on the timeline (reminded, escalated, follow_up_asked)."""
+    if kind == "reminded":
+        report.reminded_at = now
+    elif kind == "escalated":
+        report.escalated_at = now
+    elif kind == "follow_up_asked":
+        report.follow_up_asked_at = now
+    session.add(report)
+    _event(session, report, kind, SYSTEM, now, note=note)
+
+
+def record_follow_up(
+    session: Session, report: Report, *, solved: bool, rating: int | None, now: datetime
+) -> None:
+    """Keep the reporter's answer to 回访, however late it came."""
+    report.follow_up_answered_at = now
+    report.follow_up_solved = solved
+    report.follow_up_rating = rating
+    session.add(report)
+    said = "已解决" if solved else "没有解决"
+    note = f"{said}，评分 {rating}" if rating is not None else said
+    _event(session, report, "follow_up_answered", RESIDENT, now, note=note)
+
+
+# -- finding reports ---------------------------------------------------------------------------
+
+
+def by_reference(session: Session, reference: str, *, lock: bool = False) -> Report | None:
+    """The report with this reference number (`lock`: held until the transaction ends)."""
+    query = select(Report).where(Report.reference == reference.strip())
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+@dataclass(frozen=True)
+class ResidentReport:
+    """One line of 我的报事."""
+
+    report: Report
+    followed: bool
+    latest_note: str | None
+
+
+def of_resident(session: Session, openid: str, limit: int = 5) -> list[ResidentReport]:
+    """A resident's own and followed reports, newest first, with the latest public note."""
+    followed_ids = select(ReportFollower.report_id).where(ReportFollower.openid == openid)
+    query = (
+        select(Report)
+        .where((Report.reporter_openid == openid) | col(Report.id).in_(followed_ids))
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .limit(limit)
+    )
+    found = []
+    for report in session.exec(query).all():
+        note = session.exec(
+            select(ReportEvent.note)
+            .where(ReportEvent.report_id == report.id, col(ReportEvent.public).is_(True))
+            .where(ReportEvent.note != "")
+            .order_by(col(ReportEvent.id).desc())
+        ).first()
+        found.append(ResidentReport(report, report.reporter_openid != openid, note))
+    return found
+
+
+def visible(scope: Scope) -> Any:
+    """A query for the reports a staff member may see; reports of no committee are their
+    sub-district admins'."""
+    own = col(Report.committee_id).in_(scope.committee_ids)
+    # A report nobody could place (several committees, no known place) is never lost: it is
+    # its sub-district's admins', or every admin's when even the sub-district is unknown.
+    unplaced = col(Report.committee_id).is_(None) & (
+        (Report.sub_district_id == scope.sub_district_id) | col(Report.sub_district_id).is_(None)
+    )
+    return select(Report).where(own | unplaced if scope.admin else own)
+
+
+def get_visible(session: Session, scope: Scope, reference: str) -> Report | None:
+    """A report by reference if the scope may see it."""
+    query = visible(scope).where(Report.reference == reference.strip())
+    return session.exec(query).first()
+
+
+def timeline(session: Session, report_id: int) -> Sequence[ReportEvent]:
+    """A report's events, oldest first."""
+    query = select(ReportEvent).where(ReportEvent.report_id == report_id)
+    return session.exec(query.order_by(col(ReportEvent.id))).all()
+
+
+def photos(session: Session, report_id: int) -> Sequence[ReportPhoto]:
+    """A report's photos in the order they were sent."""
+    query = select(ReportPhoto).where(ReportPhoto.report_id == report_id)
+    return session.exec(query.order_by(col(ReportPhoto.position))).all()
+
+
+__all__ = [
+    "ACCEPTED",
+    "CLOSED",
+    "IN_PROGRESS",
+    "OPEN",
+    "REFERRED",
+    "REJECTED",
+    "RESOLVED",
+    "SUBMITTED",
+]
