@@ -1,0 +1,36 @@
+"""The request's database session: one per request, for routes and for sign-in alike.
+
+`WriteSession` commits once, when the route returns, and before the answer is sent (so a failed
+commit is never reported as done); it rolls back if the route raises. `ReadSession` never writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from store.db import unit_of_work
+
+
+def _database(request: Request) -> Engine:
+    return request.app.state.services.database
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    """A session that reads; nothing it does is committed."""
+    with Session(_database(request), expire_on_commit=False) as session:
+        yield session
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the route returns, rolled back if it raises."""
+    with unit_of_work(_database(request)) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
