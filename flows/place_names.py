@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import TypeVar
-
-from store.places.models import Place
-from store.reports.service import distance_m
+from typing import Protocol, TypeVar
 
 _CN = dict(zip("零一二三四五六七八九", range(10), strict=True)) | {"两": 2}
 _NUMBER = r"([0-9]+|[A-Za-z][0-9]*|[一二两三四五六七八九十]{1,3})"
 _BUILDING = re.compile(_NUMBER + r"\s*(?:号楼|栋|幢|座|号)")
 _BARE = re.compile(_NUMBER)
-P = TypeVar("P", bound=Place)
+
+
+class PlaceLike(Protocol):
+    """What matching reads of a place (the store's Place has it)."""
+
+    name: str
+    kind: str
+    committee_id: int
+    lat: float | None
+    lng: float | None
+
+
+P = TypeVar("P", bound=PlaceLike)
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
 def _fold(text: str) -> str:
