@@ -70,7 +70,7 @@ class Env(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set; names match DESIGN.md."""
+    """Everything an operator can set (environment variables LINLI_<NAME>; see the README)."""
 
     model_config = SettingsConfigDict(env_prefix="LINLI_", env_file=".env", extra="ignore")
 

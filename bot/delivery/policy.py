@@ -1,5 +1,5 @@
 """Delivery rules as pure functions: which channel, when (quiet hours, backoff), and what an
-error means. Numbers come from wechat-protocol.md §4."""
+error means. Numbers are WeChat's published limits and error codes."""
 
 from __future__ import annotations
 

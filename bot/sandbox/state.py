@@ -14,7 +14,7 @@ from bot.sandbox.errors import SandboxError
 from bot.sandbox.faults import Faults
 from bot.sandbox.menu import validate_menu
 
-# Numbers from the WeChat protocol brief (shared/wechat-protocol.md §4-§5).
+# Numbers from WeChat's published limits for customer-service and template messages.
 TOKEN_OVERLAP = 300  # a new /token leaves the previous one valid for 5 minutes
 STABLE_RENEW_BEFORE = 300  # stable_token's normal mode renews 5 minutes before expiry
 FORCE_INTERVAL = 30  # force_refresh at most every 30 s ...

@@ -34,7 +34,7 @@ def record(session: Session, event: str, fields: dict[str, Any], now: datetime) 
 
 
 def _items(fields: dict[str, Any]) -> list[dict[str, Any]]:
-    # One <List> parses to a dict, several to a list (wechat-protocol.md §3).
+    # One <List> parses to a dict, several to a list.
     for key in ("SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent"):
         block = fields.get(key)
         if isinstance(block, dict):

@@ -49,7 +49,7 @@ class MessageCrypto:
             plain = self.prp(self.key).decrypt(encrypted, self.app_id)
         except InvalidAppIdException as exc:
             raise CryptoError("payload is for another AppID") from exc
-        # wechatpy lets low-level errors through unwrapped (see wechat-protocol.md §1).
+        # wechatpy lets low-level errors through unwrapped.
         except (ValueError, TypeError, KeyError, IndexError, struct.error, binascii.Error) as exc:
             raise CryptoError("payload could not be decrypted") from exc
         return plain.decode("utf-8") if isinstance(plain, bytes) else plain

@@ -1,4 +1,4 @@
-"""Tencent's published vectors (wechat-protocol.md §6) go through the real webhook."""
+"""Tencent's published encryption test vectors go through the real webhook."""
 
 from __future__ import annotations
 
