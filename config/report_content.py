@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 NonEmpty = Field(min_length=1)
 Key = Field(pattern=r"^[a-z][a-z0-9_]*$")
 STATUSES = ("submitted", "accepted", "in_progress", "resolved", "closed", "rejected", "referred")
+# The category a report of a retired or unknown category reads as; reports.yaml must have it.
+OTHER = "other"
 
 
 class _Strict(BaseModel):
@@ -184,6 +186,7 @@ class FollowUpText(_Worded):
         "question": {"reference", "category"},
         "thanks": {"reference"},
         "reopened": {"reference"},
+        "answered_rated": {"answer", "rating"},
     }
 
     question: str = NonEmpty
@@ -196,6 +199,8 @@ class FollowUpText(_Worded):
     rating_hint: str = NonEmpty
     thanks: str = NonEmpty
     reopened: str = NonEmpty
+    # The answer as the report's timeline keeps it, with the rating given.
+    answered_rated: str = NonEmpty
 
 
 _PUSH = {"reference", "category", "note"}
@@ -248,6 +253,8 @@ class StaffNotices(_Worded):
     reopened_by_staff: str = NonEmpty
     unassigned: str = NonEmpty
     no_place: str = NonEmpty
+    # Who a resident's step is by, on the report's timeline (console and API).
+    resident: str = NonEmpty
 
 
 class Open311Text(_Worded):
@@ -282,6 +289,10 @@ class ReportContent(_Strict):
         duplicates = sorted({k for k in keys if keys.count(k) > 1})
         if duplicates:
             raise ValueError(f"category key {duplicates[0]} is used twice")
+        if OTHER not in keys:
+            raise ValueError(
+                f"no category with key {OTHER}: reports of a retired category are shown as it"
+            )
         return categories
 
     @field_validator("statuses")

@@ -6,14 +6,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Query
+from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, Field, Strict
-from sqlalchemy import func, select
 from sqlmodel import Session
 
+from store import paging
+
 MAX_PER_PAGE = 200
-# Ids are INTEGER columns (32-bit in PostgreSQL): a larger number is a 422, not a driver error.
-MAX_ID = 2**31 - 1
+# A larger id than store.paging.MAX_ID is a 422, not a driver error.
+MAX_ID = paging.MAX_ID
 
 
 def _whole(value: object) -> object:
@@ -73,15 +74,7 @@ class Page(BaseModel):
 def paginate(
     session: Session, query: Any, request: PageRequest, *, sortable: dict[str, Any], default: Any
 ) -> tuple[Sequence[Any], int]:
-    """One page of a query's rows and the total count, sorted by an allowed field."""
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    order = default
-    if request.sort:
-        name = request.sort.lstrip("-")
-        if name not in sortable:
-            allowed = ", ".join(sorted(sortable))
-            raise HTTPException(422, detail=[{"field": "sort", "reason": f"one of {allowed}"}])
-        order = sortable[name].desc() if request.sort.startswith("-") else sortable[name]
-    offset = (request.page - 1) * request.per_page
-    rows = session.scalars(query.order_by(order).offset(offset).limit(request.per_page)).all()
-    return rows, total
+    """One page of a query's rows and the total count, sorted by an allowed field (the one
+    paginator, store.paging; an unknown field is refused as `sort`)."""
+    order = paging.ordering(sortable, request.sort, [default])
+    return paging.page_of(session, query, page=request.page, per_page=request.per_page, order=order)

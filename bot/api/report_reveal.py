@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from bot.api.problems import problems
 from bot.api.report_schemas import PREFIX
 from bot.web.auth import Principal, require_staff
-from bot.web.context import AppContext
-from store.db import unit_of_work
+from bot.web.context import context_of
+from bot.web.db import WriteSession
 from store.reports import service as reports
 from store.staff import audit
 
@@ -34,21 +34,20 @@ def reveal(
     request: Request,
     response: Response,
     caller: Annotated[Principal, Depends(require_staff)],
+    session: WriteSession,
     reference: Annotated[str, Path(max_length=32, pattern=REFERENCE)],
 ) -> Revealed:
     """The full description: committee staff and admins, or the report's handler; audited."""
-    services: AppContext = request.app.state.services
-    with unit_of_work(services.database) as session:
-        report = reports.get_visible(session, caller.scope, reference)
-        if report is None:
-            raise HTTPException(404, detail=[{"field": "reference", "reason": "not found"}])
-        try:
-            text = reports.reveal_description(
-                session, report, scope=caller.scope, sealer=services.sealer,
-                actor=audit.Actor.of(caller.staff), now=services.clock(),
-            )  # fmt: skip
-        except reports.ReportError as refused:
-            detail = [{"field": "reference", "reason": "your role may not reveal numbers"}]
-            raise HTTPException(403, detail=detail) from refused
+    services = context_of(request)
+    report = reports.get_visible(session, caller.scope, reference)
+    if report is None:
+        raise HTTPException(404, detail=[{"field": "reference", "reason": "not found"}])
+    if not reports.can_reveal(caller.scope, report):
+        detail = [{"field": "reference", "reason": "your role may not reveal numbers"}]
+        raise HTTPException(403, detail=detail)
+    text = reports.reveal_description(
+        session, report, scope=caller.scope, sealer=services.sealer,
+        actor=audit.Actor.of(caller.staff), now=services.clock(),
+    )  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return Revealed(reference=report.reference, description=text)

@@ -10,10 +10,12 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from bot.api.paging import NAME, TEXT, Id, Page
-from bot.reports import service as reporting
+from bot.reports import display
 from config.content import Content
+from store.reports import facts as report_facts
 from store.reports import photos as report_photos
 from store.reports import service as reports
+from store.reports.facts import ReportFacts
 from store.reports.models import Report, ReportPhoto
 
 PREFIX = "/api/v1/reports"
@@ -106,7 +108,8 @@ class ActionIn(BaseModel):
     action: Literal["accept", "start", "resolve", "close", "reject", "refer", "reopen"]
     note: str = Field(
         default="", max_length=2000, pattern=TEXT,
-        description="told to the reporter and followers; required to resolve and to reject",
+        description="told to the reporter and followers; required to "
+        + ", ".join(reports.NOTE_REQUIRED),
     )  # fmt: skip
     referred_to: str | None = Field(
         default=None, max_length=200, pattern=TEXT, description="required to refer"
@@ -129,25 +132,30 @@ class AssignIn(BaseModel):
 # -- shaping ---------------------------------------------------------------------------------
 
 
-def summary(session: Session, content: Content, report: Report) -> dict[str, Any]:
-    """The fields of ReportSummary for a report."""
+def _summary(content: Content, item: ReportFacts) -> dict[str, Any]:
+    report = item.report
     return {
         "reference": report.reference,
         "committee_id": report.committee_id,
         "category": report.category,
-        "category_name": reporting.category_name(content, report.category),
+        "category_name": display.category_name(content, report.category),
         "urgent": report.urgent,
         "status": report.status,
-        "status_name": content.reports.status(report.status),
+        "status_name": display.status_name(content, report.status),
         "description": report.description,
         "place_id": report.place_id,
-        "place": reporting.place_name(session, report, content),
+        "place": display.place_name(content, report, item.place),
         "assignee_id": report.assignee_id,
-        "assignee": reporting.handler_name(session, report, content),
+        "assignee": display.handler_name(content, item.handler),
         "source": report.source,
         "created_at": report.created_at,
         "updated_at": report.updated_at,
     }
+
+
+def summary(content: Content, item: ReportFacts) -> ReportSummary:
+    """A report as lists show it, from its batched facts (store.reports.facts)."""
+    return ReportSummary(**_summary(content, item))
 
 
 def photo_url(reference: str, position: int) -> str:
@@ -167,8 +175,9 @@ def _photo(reference: str, photo: ReportPhoto) -> PhotoPublic:
 def detail(session: Session, content: Content, report: Report) -> ReportDetail:
     """A report with its answers, timeline and photos, as the API shows it."""
     report_id = report.id or 0
+    item = report_facts.facts_of(session, report)
     return ReportDetail(
-        **summary(session, content, report),
+        **_summary(content, item),
         answers=list(report.answers),
         place_text=report.place_text,
         lat=report.lat,
@@ -180,7 +189,7 @@ def detail(session: Session, content: Content, report: Report) -> ReportDetail:
         reminded_at=report.reminded_at,
         escalated_at=report.escalated_at,
         reopened=report.reopened,
-        followers=len(reports.followers(session, report_id)),
+        followers=item.followers,
         follow_up=FollowUp(
             asked_at=report.follow_up_asked_at,
             answered_at=report.follow_up_answered_at,

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from bot.console.inputs import ConsoleRoute, clean_input
-from bot.console.routes import Csrf, page, services_of
+from bot.console.routes import Csrf, page
 from bot.web.auth import Principal, check_csrf, require_staff
-from store.db import unit_of_work
+from bot.web.context import context_of
+from bot.web.db import WriteSession
 from store.reports import service as reports
 from store.staff import audit
 
@@ -24,23 +25,22 @@ router = APIRouter(
 def reveal(
     request: Request,
     who: Annotated[Principal, Depends(require_staff)],
+    session: WriteSession,
     reference: str,
     token: Csrf = None,
 ) -> HTMLResponse:
     """Show the description as the resident wrote it; the reveal goes in the audit log."""
     check_csrf(request, who, token)
-    services = services_of(request)
-    with unit_of_work(services.database) as session:
-        report = reports.get_visible(session, who.scope, reference)
-        if report is None:
-            raise HTTPException(404, detail=[{"field": "reference", "reason": "not found"}])
-        try:
-            text = reports.reveal_description(
-                session, report, scope=who.scope, sealer=services.sealer,
-                actor=audit.Actor.of(who.staff), now=services.clock(),
-            )  # fmt: skip
-        except reports.ReportError:
-            refused = page(request, "report_reveal.html", who, report=report, revealed=None)
-            refused.status_code = 403
-            return refused
+    services = context_of(request)
+    report = None if "\x00" in reference else reports.get_visible(session, who.scope, reference)
+    if report is None:
+        raise HTTPException(404, detail=[{"field": "reference", "reason": "not found"}])
+    if not reports.can_reveal(who.scope, report):
+        refused = page(request, "report_reveal.html", who, report=report, revealed=None)
+        refused.status_code = 403
+        return refused
+    text = reports.reveal_description(
+        session, report, scope=who.scope, sealer=services.sealer,
+        actor=audit.Actor.of(who.staff), now=services.clock(),
+    )  # fmt: skip
     return page(request, "report_reveal.html", who, report=report, revealed=text)

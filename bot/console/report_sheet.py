@@ -8,19 +8,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
-from bot.console.report_views import place_name
-from bot.reports.service import category_name
+from bot.reports import display
 from bot.web.sheet_cells import keep_as_text
 from config.content import Content
 from config.report_exports import Layout
+from store.reports import facts as report_facts
 from store.reports import inbox as report_inbox
-from store.reports.inbox import ReportFacts
+from store.reports.facts import ReportFacts
+from store.reports.inbox import ReportFilter
+from store.staff.scope import Scope
 
 MAX_ROWS = 100_000
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -50,17 +48,17 @@ def _fields(
     values: dict[str, Any] = {
         "reference": report.reference,
         "committee": item.committee,
-        "category": category_name(content, report.category),
+        "category": display.category_name(content, report.category),
         "urgent": t.word_yes if report.urgent else t.word_no,
         "description": report.description,
         "answers": "；".join(_answer(a) for a in report.answers),
         "source": getattr(t, f"source_{report.source}", report.source),
-        "place": place_name(content, item),
+        "place": display.place_name(content, report, item.place),
         "grid_area": item.place.grid_area if item.place else None,
         "lat": report.lat,
         "lng": report.lng,
-        "status": content.reports.status(report.status),
-        "handler": item.handler.display_name if item.handler else t.handler_unassigned,
+        "status": display.status_name(content, report.status),
+        "handler": display.handler_name(content, item.handler),
         "referred_to": report.referred_to,
         "created_at": _local(report.created_at, tz),
         "accepted_at": _local(report.accepted_at, tz),
@@ -91,24 +89,24 @@ def _fields(
     return values, codes
 
 
-def _cell_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
 def rows(
-    session: Session, content: Content, tz: ZoneInfo, query: Any, layout: Layout
+    session: Session,
+    content: Content,
+    tz: ZoneInfo,
+    scope: Scope,
+    wanted: ReportFilter,
+    layout: Layout,
 ) -> list[list[Any]]:
-    """The sheet's rows (no heading) for the reports of a query, newest first."""
-    found = session.exec(report_inbox.newest_first(query).limit(MAX_ROWS)).all()
+    """The sheet's rows (no heading) for the scope's reports matching the filter, newest
+    first."""
+    found = report_inbox.newest(session, scope, wanted, MAX_ROWS)
     table = []
-    for chunk in report_inbox.chunks(found):
-        ids = [r.id or 0 for r in chunk]
-        outcomes, latest = report_inbox.latest_notes(session, ids)
-        for item in report_inbox.facts(session, chunk):
+    for chunk in report_facts.chunks(found):
+        notes = report_facts.latest_notes(session, [r.id or 0 for r in chunk])
+        for item in report_facts.facts(session, chunk):
             key = item.report.id or 0
-            values, codes = _fields(content, tz, item, outcomes.get(key, ""), latest.get(key, ""))
+            outcome, latest = notes.outcome.get(key, ""), notes.public.get(key, "")
+            values, codes = _fields(content, tz, item, outcome, latest)
             table.append([
                 column.values.get(codes.get(column.field, ""), values[column.field])
                 for column in layout.columns
@@ -118,6 +116,15 @@ def rows(
 
 def workbook(layout: Layout, table: Sequence[Sequence[Any]]) -> bytes:
     """An .xlsx file: the layout's headings, then the rows."""
+    # openpyxl takes a tenth of a second to import: only an export pays for it, not start-up.
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    def cell_value(value: Any) -> Any:
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -127,7 +134,7 @@ def workbook(layout: Layout, table: Sequence[Sequence[Any]]) -> bytes:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for line in table:
-        sheet.append([_cell_value(v) for v in line])
+        sheet.append([cell_value(v) for v in line])
         keep_as_text(sheet[sheet.max_row])  # a resident's "=…" is text, never a formula
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, datetime):

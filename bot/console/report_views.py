@@ -12,22 +12,26 @@ from urllib.parse import urlencode
 from fastapi import HTTPException
 from sqlmodel import Session
 
-from bot.reports.service import category_name
+from bot.reports import display
+from bot.reports.display import category_name
 from bot.web.context import AppContext
 from config.content import ConsoleText, Content
 from store.places.service import listed as places_listed
+from store.reports import facts as report_facts
 from store.reports import inbox as report_inbox
 from store.reports import service as reports
 from store.reports import stats as report_stats
-from store.reports.inbox import InboxFilter, ReportFacts
-from store.reports.models import OPEN, SUBMITTED, Report
-from store.staff.accounts import visible as staff_visible
+from store.reports.facts import ReportFacts
+from store.reports.inbox import ReportFilter
+from store.reports.models import OPEN, STATUSES, SUBMITTED, Report
 from store.staff.models import GRID_WORKER, StaffUser
 from store.staff.scope import Scope
 
 PER_PAGE = 50
 STATS_DAYS = 30
 MAX_WAITING_HOURS = 24 * 365
+OPEN_ONLY, EVERY = "open", "all"
+STATUS_FILTERS = (OPEN_ONLY, EVERY, *STATUSES)
 
 
 def _refuse(name: str, reason: str) -> HTTPException:
@@ -52,11 +56,6 @@ def local_time(when: datetime, tz: Any) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def masked(openid: str | None) -> str:
-    """An openid as staff see it: …last4."""
-    return f"…{openid[-4:]}" if openid else "—"
-
-
 # -- the inbox's filters -------------------------------------------------------------------------
 
 
@@ -64,8 +63,11 @@ def masked(openid: str | None) -> str:
 class InboxQuery:
     """The inbox's filters as asked (kept for the form and links) and as the store reads them."""
 
-    wanted: InboxFilter
+    wanted: ReportFilter
     mine: bool
+    status: str = OPEN_ONLY
+    category: str | None = None
+    place_id: int | None = None
     asked: dict[str, str] = field(default_factory=dict)
 
     def link(self, **changes: Any) -> str:
@@ -82,13 +84,23 @@ def _whole(name: str, value: str) -> int | None:
     return int(value)
 
 
-def read_filters(content: Content, me: StaffUser, params: Mapping[str, str]) -> InboxQuery:
+def _statuses(status: str, waiting: bool) -> tuple[str, ...] | None:
+    """The statuses a filter means; "waiting" is still open, whatever else was asked."""
+    chosen = OPEN if status == OPEN_ONLY else None if status == EVERY else (status,)
+    if waiting:
+        chosen = tuple(s for s in chosen or STATUSES if s in OPEN)
+    return chosen
+
+
+def read_filters(
+    content: Content, me: StaffUser, params: Mapping[str, str], now: datetime
+) -> InboxQuery:
     """The inbox filters from the query string (422 for values that cannot be meant)."""
     asked = {k: params.get(k, "").strip() for k in ("status", "category", "place", "handler")}
     asked["waiting"] = params.get("waiting", "").strip()
-    status = asked["status"] or report_inbox.OPEN_ONLY
-    if status not in report_inbox.STATUS_FILTERS:
-        raise _refuse("status", f"one of {', '.join(report_inbox.STATUS_FILTERS)}")
+    status = asked["status"] or OPEN_ONLY
+    if status not in STATUS_FILTERS:
+        raise _refuse("status", f"one of {', '.join(STATUS_FILTERS)}")
     category = asked["category"] or None
     if category and category not in {c.key for c in content.reports.categories}:
         raise _refuse("category", "not a category of reports.yaml")
@@ -106,11 +118,14 @@ def read_filters(content: Content, me: StaffUser, params: Mapping[str, str]) -> 
     handler = asked["handler"]
     unassigned = handler == "none" and not mine
     assignee = me.id if mine else (None if handler in ("", "none") else _whole("handler", handler))
-    wanted = InboxFilter(
-        status=status, category=category, place_id=_whole("place", asked["place"]),
-        assignee_id=assignee, unassigned=unassigned, waiting_hours=waiting,
+    place_id = _whole("place", asked["place"])
+    wanted = ReportFilter(
+        statuses=_statuses(status, waiting is not None),
+        categories=(category,) if category else (), place_id=place_id, assignee_id=assignee,
+        unassigned=unassigned,
+        made_before=None if waiting is None else now - timedelta(hours=waiting),
     )  # fmt: skip
-    return InboxQuery(wanted, mine, asked)
+    return InboxQuery(wanted, mine, status, category, place_id, asked)
 
 
 # -- the inbox -----------------------------------------------------------------------------------
@@ -147,13 +162,6 @@ class Inbox:
     layouts: dict[str, str]
 
 
-def place_name(content: Content, item: ReportFacts) -> str:
-    """The matched place, else what the resident typed."""
-    if item.place is not None:
-        return item.place.name
-    return item.report.place_text or content.reports.staff.no_place
-
-
 def _row(content: Content, item: ReportFacts, now: datetime) -> InboxRow:
     report, t = item.report, content.console
     # Open reports show how long they have waited; finished ones how long they took.
@@ -161,9 +169,9 @@ def _row(content: Content, item: ReportFacts, now: datetime) -> InboxRow:
     return InboxRow(
         reference=report.reference,
         category=category_name(content, report.category),
-        place=place_name(content, item),
-        status=content.reports.status(report.status),
-        handler=item.handler.display_name if item.handler else t.handler_unassigned,
+        place=display.place_name(content, report, item.place),
+        status=display.status_name(content, report.status),
+        handler=display.handler_name(content, item.handler),
         age=duration(t, (end - report.created_at).total_seconds() / 60),
         urgent=report.urgent,
         overdue=report.status == SUBMITTED and report.reminded_at is not None,
@@ -171,22 +179,22 @@ def _row(content: Content, item: ReportFacts, now: datetime) -> InboxRow:
     )
 
 
-def inbox(services: AppContext, scope: Scope, asked: InboxQuery, page: int) -> Inbox:
+def inbox(
+    session: Session, services: AppContext, scope: Scope, asked: InboxQuery, page: int
+) -> Inbox:
     """One page of the scope's reports matching the filters, newest first."""
     content, now = services.content, services.clock()
     t = content.console
-    query = report_inbox.filtered(scope, asked.wanted, now)
-    with Session(services.database) as session:
-        found, total = report_inbox.page_of(session, query, page, PER_PAGE)
-        rows = [_row(content, item, now) for item in report_inbox.facts(session, found)]
-        places = {p.id or 0: p.name for p in places_listed(session, scope)}
-        people = session.exec(staff_visible(scope).order_by(StaffUser.display_name)).all()
-    statuses = {report_inbox.OPEN_ONLY: t.status_open, report_inbox.EVERY: t.status_all}
+    found, total = report_inbox.one_page(session, scope, asked.wanted, page=page, per_page=PER_PAGE)
+    rows = [_row(content, item, now) for item in report_facts.facts(session, found)]
+    places = {p.id or 0: p.name for p in places_listed(session, scope)}
+    people = report_inbox.handlers(session, scope)
+    statuses = {OPEN_ONLY: t.status_open, EVERY: t.status_all}
     statuses |= content.reports.statuses
     return Inbox(
         rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PER_PAGE)),
         categories={c.key: c.name for c in content.reports.categories}, statuses=statuses,
-        places=places, handlers={p.id or 0: p.display_name for p in people if not p.disabled},
+        places=places, handlers={p.id or 0: p.display_name for p in people},
         layouts={k: v.title for k, v in content.report_exports.layouts.items()},
     )  # fmt: skip
 
@@ -234,12 +242,14 @@ class Detail:
     timeline: list[EventView]
     actions: list[str]
     assignable: dict[int, str]
+    note_required: tuple[str, ...] = ()
     can_reveal: bool = False
 
 
-def _event(t: ConsoleText, tz: Any, names: dict[int, str], event: Any) -> EventView:
+def _event(content: Content, tz: Any, names: dict[int, str], event: Any) -> EventView:
+    t = content.console
     who = names.get(event.actor_id or 0) or {
-        reports.RESIDENT.label: t.actor_resident, reports.SYSTEM.label: t.actor_system,
+        content.reports.staff.resident: t.actor_resident, reports.SYSTEM.label: t.actor_system,
     }.get(event.actor, event.actor)  # fmt: skip
     return EventView(
         when=local_time(event.at, tz),
@@ -258,23 +268,13 @@ def _follow_up(t: ConsoleText, report: Report) -> str:
     return t.follow_up_rated.format(answer=said, rating=rating) if rating else said
 
 
-def allowed_actions(report: Report) -> list[str]:
-    """The staff actions that fit the report's status, in the order the page offers them."""
-    steps = [
-        action for action in ("accept", "start", "resolve", "reject", "refer", "close")
-        if report.status in reports.TRANSITIONS[action][0]
-    ]  # fmt: skip
-    assign = ["assign"] if report.status in OPEN else []
-    return [*steps, *assign, "note"]
-
-
 def detail(session: Session, services: AppContext, scope: Scope, report: Report) -> Detail:
     """Everything the page of one report shows."""
     content, tz = services.content, services.settings.tz
     t = content.console
-    [item] = report_inbox.facts(session, [report])
+    item = report_facts.facts_of(session, report)
     events = reports.timeline(session, report.id or 0)
-    names = report_inbox.staff_names(session, (e.actor_id for e in events))
+    names = report_facts.staff_names(session, (e.actor_id for e in events))
     words = {"pending": t.photo_pending, "failed": t.photo_failed, "stored": ""}
     photos = [
         PhotoView(p.position, p.status == "stored", words.get(p.status, p.status))
@@ -286,18 +286,19 @@ def detail(session: Session, services: AppContext, scope: Scope, report: Report)
         created=local_time(report.created_at, tz),
         committee=item.committee,
         category=category_name(content, report.category),
-        place=place_name(content, item),
+        place=display.place_name(content, report, item.place),
         grid_area=(item.place.grid_area or "") if item.place else "",
-        status=content.reports.status(report.status),
-        handler=item.handler.display_name if item.handler else t.handler_unassigned,
-        reporter=masked(report.reporter_openid),
+        status=display.status_name(content, report.status),
+        handler=display.handler_name(content, item.handler),
+        reporter=display.reporter(report),
         source=getattr(t, f"source_{report.source}", report.source),
         followers=item.followers,
         follow_up=_follow_up(t, report),
         photos=photos,
-        timeline=[_event(t, tz, names, e) for e in events],
-        actions=allowed_actions(report),
+        timeline=[_event(content, tz, names, e) for e in events],
+        actions=reports.allowed_actions(report),
         assignable={p.id or 0: p.display_name for p in people},
+        note_required=tuple(reports.NOTE_REQUIRED),
         can_reveal=reports.can_reveal(scope, report),
     )
 
@@ -318,13 +319,12 @@ class Summary:
     follow_up: str
 
 
-def summary(services: AppContext, scope: Scope) -> Summary:
+def summary(session: Session, services: AppContext, scope: Scope) -> Summary:
     """Figures over the scope's reports of the last STATS_DAYS days."""
     content = services.content
     t = content.console
     since = services.clock() - timedelta(days=STATS_DAYS)
-    with Session(services.database) as session:
-        stats = report_stats.summary(session, scope, since=since)
+    stats = report_stats.summary(session, scope, since=since)
     asked = stats.satisfaction
     share = asked.solved_share
     follow_up = t.stats_follow_up_line.format(
@@ -336,7 +336,7 @@ def summary(services: AppContext, scope: Scope) -> Summary:
         days=STATS_DAYS,
         total=stats.total,
         categories=[(category_name(content, k), n) for k, n in stats.by_category.items()],
-        statuses=[(content.reports.status(k), n) for k, n in stats.by_status.items()],
+        statuses=[(display.status_name(content, k), n) for k, n in stats.by_status.items()],
         to_accept=duration(t, stats.median_minutes_to_accept),
         to_resolve=duration(t, stats.median_minutes_to_resolve),
         follow_up=follow_up,

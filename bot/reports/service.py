@@ -3,52 +3,37 @@ the store change plus who hears about it, in the caller's transaction."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.delivery.wecom import notice
+from bot.reports.display import category as _category
+from bot.reports.display import category_name, handler_name, place_name, status_name
 from config.content import Content
-from config.report_content import Category
 from flows.inputs import mask_numbers_in
+from store.errors import Refused
 from store.outbox import messages as outbox
 from store.places.models import Place
 from store.reports import due as report_due
+from store.reports import facts as report_facts
 from store.reports import service as reports
 from store.reports.models import Report, ReportEvent
 from store.sealing import Sealer
+from store.staff import accounts as staff_accounts
 from store.staff import audit
-from store.staff.models import StaffUser
+from store.staff.scope import Scope
 
 STATUS_KIND = "status_update"
 NOTE_PUSHED = 300  # characters of a staff note told to residents (the timeline keeps it all)
 STAFF_KIND = "staff_notice"
 
 
-def _category(content: Content, key: str) -> Category:
-    try:
-        return content.reports.category(key)
-    except KeyError:
-        return content.reports.category("other")
-
-
-def category_name(content: Content, key: str) -> str:
-    """A category's name (an unknown key reads as 其他)."""
-    return _category(content, key).name
-
-
-def handler_name(session: Session, report: Report, content: Content) -> str:
-    """The assigned member of staff, or the committee's staff as a whole."""
-    staff = session.get(StaffUser, report.assignee_id) if report.assignee_id else None
-    return staff.display_name if staff else content.reports.staff.unassigned
-
-
-def place_name(session: Session, report: Report, content: Content) -> str:
-    """The matched place, else what the resident typed or the location's label."""
-    place = session.get(Place, report.place_id) if report.place_id else None
-    return place.name if place else (report.place_text or content.reports.staff.no_place)
+def resident(content: Content) -> audit.Actor:
+    """Who a resident's step is by, as the timeline names them."""
+    return audit.Actor(None, content.reports.staff.resident)
 
 
 def _tell_staff(
@@ -62,13 +47,14 @@ def _tell_staff(
     urgent: bool = False,
     minutes: int | None = None,
 ) -> None:
+    item = report_facts.facts_of(session, report)
     values = {
         "reference": report.reference,
-        "category": _category(content, report.category).name,
-        "place": place_name(session, report, content),
+        "category": category_name(content, report.category),
+        "place": place_name(content, report, item.place),
         # The WeCom group is wider than the console: numbers residents typed stay masked.
         "description": mask_numbers_in(report.description[:120]),
-        "handler": handler_name(session, report, content),
+        "handler": handler_name(content, item.handler),
     }
     if minutes is not None:
         values["minutes"] = str(minutes)
@@ -102,7 +88,7 @@ def tell_residents(
         note=note,
         to=report.referred_to or "",
     ).strip()
-    status = content.reports.status(report.status)
+    status = status_name(content, report.status)
     queued = 0
     for openid in reports.audience(session, report):
         key = f"report-event:{event.id}:{openid}"
@@ -161,7 +147,7 @@ def submit(
     reference = reports.next_reference(session, policy.reference_prefix, now.astimezone(tz).date())
     report = reports.create(
         session, new, reference=reference, assignee_id=handler.id if handler else None, now=now,
-        sealer=sealer,
+        sealer=sealer, resident=resident(content),
     )  # fmt: skip
     staff = content.reports.staff
     wording = staff.urgent_report if report.urgent else staff.new_report
@@ -191,7 +177,8 @@ def change(
     tell_residents(session, content, report, event, now)
     if action == "reopen":
         staff = content.reports.staff
-        wording = staff.reopened if actor == reports.RESIDENT else staff.reopened_by_staff
+        # A resident reopens by answering 回访; staff reopen from the console or the API.
+        wording = staff.reopened if actor.staff_id is None else staff.reopened_by_staff
         _tell_staff(
             session, content, report, wording, f"report-reopened:{event.id}", now,
             urgent=report.urgent,
@@ -226,11 +213,69 @@ def answer_follow_up(
     now: datetime,
 ) -> None:
     """Record a 回访 answer: solved closes the report, not solved reopens it."""
-    reports.record_follow_up(session, report, solved=solved, rating=rating, now=now)
+    words = content.reports.follow_up
+    said = words.solved if solved else words.not_solved
+    if rating is not None:
+        said = words.answered_rated.format(answer=said, rating=rating)
+    who = resident(content)
+    reports.record_follow_up(
+        session, report, solved=solved, rating=rating, now=now, resident=who, said=said
+    )
     if solved and report.status == reports.RESOLVED:
-        change(session, content, report, "close", actor=reports.RESIDENT, now=now)
+        change(session, content, report, "close", actor=who, now=now)
     elif not solved and report.status in (reports.RESOLVED, reports.CLOSED):
-        change(session, content, report, "reopen", actor=reports.RESIDENT, now=now)
+        change(session, content, report, "reopen", actor=who, now=now)
+
+
+def follow(session: Session, content: Content, report: Report, openid: str, now: datetime) -> bool:
+    """A resident follows a report (+1); False when they report or follow it already."""
+    return reports.follow(session, report, openid, now, resident=resident(content))
+
+
+# -- what staff do -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffStep:
+    """One staff action on a report and what it carries (each action reads what it needs)."""
+
+    action: str
+    note: str = ""
+    public: bool = False
+    referred_to: str | None = None
+    staff_id: int | None = None
+
+
+def act(
+    session: Session,
+    content: Content,
+    scope: Scope,
+    report: Report,
+    step: StaffStep,
+    *,
+    actor: audit.Actor,
+    now: datetime,
+) -> ReportEvent:
+    """Do one staff action, as store.reports.RULES allows, from the console and the API alike;
+    store.errors.Refused when it does not fit."""
+    reports.check(report, step.action)
+    if step.action == "note":
+        return note(
+            session, content, report, actor=actor, text=step.note, public=step.public, now=now
+        )
+    if step.action == "assign":
+        person = None
+        if step.staff_id is not None:
+            person = staff_accounts.get_visible(session, scope, step.staff_id)
+        if person is None:
+            raise Refused("staff_id", reports.NOT_ASSIGNABLE, code="assignee")
+        # Nothing for residents to hear: who handles it is the committee's business.
+        return reports.assign(session, report, actor=actor, staff=person, now=now)
+    referred_to = step.referred_to if step.action == "refer" else None
+    return change(
+        session, content, report, step.action, actor=actor, now=now, note=step.note,
+        referred_to=referred_to,
+    )  # fmt: skip
 
 
 # -- what the scheduler plans ------------------------------------------------------------------
@@ -270,12 +315,12 @@ def ask_follow_ups(session: Session, content: Content, now: datetime) -> int:
         reports.mark(session, report, "follow_up_asked", now)
         if not report.reporter_openid:
             continue  # made through Open311 or the console: nobody to ask in WeChat
-        category = _category(content, report.category).name
+        category = category_name(content, report.category)
         text = words.question.format(reference=report.reference, category=category)
         _push(
             session, report, report.reporter_openid,
             follow_up_key(report.reference, report.reopened), text, category,
-            content.reports.status(report.status), text.splitlines()[0], now,
+            status_name(content, report.status), text.splitlines()[0], now,
         )  # fmt: skip
         asked += 1
     return asked

@@ -1,84 +1,92 @@
-"""The staff inbox of reports: filtered queries, and what each row shows beside the report."""
+"""The one filter over reports, for the console's inbox and export, the API and Open311: which
+reports a scope may see that match, one page of them, and the row lock for a change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from store.places.models import Place
+from store import paging
 from store.reports import service as reports
-from store.reports.models import (
-    CLOSED,
-    OPEN,
-    REFERRED,
-    REJECTED,
-    RESOLVED,
-    STATUSES,
-    Report,
-    ReportEvent,
-    ReportFollower,
-    ReportPhoto,
-)
+from store.reports.models import Report
 from store.staff import accounts as staff
-from store.staff.models import Committee, StaffUser
+from store.staff.models import StaffUser
 from store.staff.scope import Scope
 
-OPEN_ONLY, EVERY = "open", "all"
-STATUS_FILTERS = (OPEN_ONLY, EVERY, *STATUSES)
-# Events whose note says how a report ended up (处理结果).
-_OUTCOMES = (RESOLVED, REJECTED, REFERRED, CLOSED)
-_CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's limits
+# What a list may be sorted by (`-name` for descending).
+SORTABLE: dict[str, Any] = {
+    "created_at": Report.created_at,
+    "updated_at": Report.updated_at,
+    "status": Report.status,
+    "category": Report.category,
+    "reference": Report.reference,
+}
+NEWEST_FIRST = (col(Report.created_at).desc(), col(Report.id).desc())
 
 
 @dataclass(frozen=True)
-class InboxFilter:
-    """What the inbox shows: a status (or open / all), a category, a place, a handler, an age."""
+class ReportFilter:
+    """Which reports: every field left at its default matches all of them.
 
-    status: str = OPEN_ONLY
-    category: str | None = None
+    `statuses`: None for any, () for none. `references`, when given, name the reports and the
+    other fields still narrow them. `made_before` / `made_after` bound when they were made.
+    """
+
+    statuses: tuple[str, ...] | None = None
+    categories: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
     place_id: int | None = None
     assignee_id: int | None = None
     unassigned: bool = False
-    waiting_hours: float | None = None
+    made_after: datetime | None = None
+    made_before: datetime | None = None
 
 
-@dataclass(frozen=True)
-class ReportFacts:
-    """A report with what its row shows: place, handler, committee and counts."""
-
-    report: Report
-    place: Place | None
-    handler: StaffUser | None
-    committee: str
-    followers: int
-    photos: int
-
-
-def filtered(scope: Scope, wanted: InboxFilter, now: datetime) -> Any:
+def filtered(scope: Scope, wanted: ReportFilter) -> Any:
     """A query for the scope's reports that match the filter (unordered)."""
     query = reports.visible(scope)
-    if wanted.status == OPEN_ONLY:
-        query = query.where(col(Report.status).in_(OPEN))
-    elif wanted.status != EVERY:
-        query = query.where(Report.status == wanted.status)
-    if wanted.category:
-        query = query.where(Report.category == wanted.category)
+    if wanted.statuses is not None:
+        query = query.where(col(Report.status).in_(wanted.statuses))
+    if wanted.categories:
+        query = query.where(col(Report.category).in_(wanted.categories))
+    if wanted.references:
+        query = query.where(col(Report.reference).in_(wanted.references))
     if wanted.place_id is not None:
         query = query.where(Report.place_id == wanted.place_id)
     if wanted.unassigned:
         query = query.where(col(Report.assignee_id).is_(None))
     elif wanted.assignee_id is not None:
         query = query.where(Report.assignee_id == wanted.assignee_id)
-    if wanted.waiting_hours is not None:
-        # "Waiting": still open, and made before the cut-off.
-        cutoff = now - timedelta(hours=wanted.waiting_hours)
-        query = query.where(col(Report.status).in_(OPEN), col(Report.created_at) <= cutoff)
+    if wanted.made_after is not None:
+        query = query.where(col(Report.created_at) >= wanted.made_after)
+    if wanted.made_before is not None:
+        query = query.where(col(Report.created_at) <= wanted.made_before)
     return query
+
+
+def one_page(
+    session: Session,
+    scope: Scope,
+    wanted: ReportFilter,
+    *,
+    page: int,
+    per_page: int,
+    sort: str | None = None,
+) -> tuple[Sequence[Report], int]:
+    """One page of the matching reports, newest first unless sorted, and how many match."""
+    order = paging.ordering(SORTABLE, sort, NEWEST_FIRST)
+    query = filtered(scope, wanted)
+    return paging.page_of(session, query, page=page, per_page=per_page, order=order)
+
+
+def newest(session: Session, scope: Scope, wanted: ReportFilter, limit: int) -> Sequence[Report]:
+    """The newest `limit` matching reports, newest first."""
+    query = filtered(scope, wanted).order_by(*NEWEST_FIRST).limit(limit)
+    return session.exec(query).all()
 
 
 def to_change(session: Session, scope: Scope, reference: str) -> Report | None:
@@ -87,85 +95,14 @@ def to_change(session: Session, scope: Scope, reference: str) -> Report | None:
     return session.exec(query.with_for_update()).first()
 
 
-def newest_first(query: Any) -> Any:
-    """The inbox order: newest reports first."""
-    return query.order_by(col(Report.created_at).desc(), col(Report.id).desc())
-
-
-def page_of(session: Session, query: Any, page: int, per_page: int) -> tuple[Sequence[Report], int]:
-    """One page of a filtered query, newest first, and how many reports match in all."""
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    offset = (page - 1) * per_page
-    return session.exec(newest_first(query).offset(offset).limit(per_page)).all(), total
-
-
-def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    """Slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _by_id(session: Session, model: Any, ids: Iterable[int | None]) -> dict[int, Any]:
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    return {row.id: row for row in session.exec(select(model).where(col(model.id).in_(wanted)))}
-
-
-def _count_per_report(session: Session, model: Any, ids: list[int]) -> dict[int, int]:
-    query = (
-        select(model.report_id, func.count())
-        .where(col(model.report_id).in_(ids))
-        .group_by(model.report_id)
-    )
-    return dict(session.exec(query).all())  # type: ignore[arg-type]
-
-
-def facts(session: Session, found: Sequence[Report]) -> list[ReportFacts]:
-    """Each report with its place, handler, committee name, followers and photos (≤500)."""
-    ids = [r.id for r in found if r.id is not None]
-    places = _by_id(session, Place, (r.place_id for r in found))
-    handlers = _by_id(session, StaffUser, (r.assignee_id for r in found))
-    committees = _by_id(session, Committee, (r.committee_id for r in found))
-    followers = _count_per_report(session, ReportFollower, ids) if ids else {}
-    photos = _count_per_report(session, ReportPhoto, ids) if ids else {}
-    return [
-        ReportFacts(
-            report=r,
-            place=places.get(r.place_id or 0),
-            handler=handlers.get(r.assignee_id or 0),
-            committee=committees[r.committee_id].name if r.committee_id in committees else "",
-            followers=followers.get(r.id or 0, 0),
-            photos=photos.get(r.id or 0, 0),
-        )
-        for r in found
-    ]
-
-
-def staff_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    """Display names of these members of staff by id."""
-    return {i: person.display_name for i, person in _by_id(session, StaffUser, ids).items()}
-
-
-def latest_notes(session: Session, ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
-    """Per report: the note of its latest outcome (resolved, rejected …) and latest public note."""
-    query = (
-        select(ReportEvent.report_id, ReportEvent.kind, ReportEvent.public, ReportEvent.note)
-        .where(col(ReportEvent.report_id).in_(ids), ReportEvent.note != "")
-        .order_by(col(ReportEvent.id))
-    )
-    outcome: dict[int, str] = {}
-    public: dict[int, str] = {}
-    for report_id, kind, is_public, note in session.exec(query):
-        if kind in _OUTCOMES:
-            outcome[report_id] = note
-        if is_public:
-            public[report_id] = note
-    return outcome, public
-
-
 def assignable(session: Session, scope: Scope, report: Report) -> Sequence[StaffUser]:
     """Active staff of the report's committee the scope may see, by name."""
     query = staff.visible(scope).where(col(StaffUser.disabled).is_(False))
     query = query.where(StaffUser.committee_id == report.committee_id)
+    return session.exec(query.order_by(StaffUser.display_name)).all()
+
+
+def handlers(session: Session, scope: Scope) -> Sequence[StaffUser]:
+    """Active staff the scope may see, by name (who a list may be filtered by)."""
+    query = staff.visible(scope).where(col(StaffUser.disabled).is_(False))
     return session.exec(query.order_by(StaffUser.display_name)).all()

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from config.report_content import STATUSES
 from store.types import JSONType, UTCDateTime
 
-SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, REFERRED = (
-    "submitted", "accepted", "in_progress", "resolved", "closed", "rejected", "referred",
-)  # fmt: skip
+# The statuses are named once, in config (reports.yaml must word each of them).
+SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, REFERRED = STATUSES
 OPEN = (SUBMITTED, ACCEPTED, IN_PROGRESS)
-STATUSES = (SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, REFERRED)
+FINISHED = (RESOLVED, CLOSED, REJECTED, REFERRED)
 
 
 def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:

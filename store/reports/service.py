@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,7 +10,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from flows.masking import mask_numbers_in
+from flows.place_names import distance_m
+from store.errors import Refused
 from store.places.models import Place
+from store.reports.facts import latest_notes
 from store.reports.models import (
     ACCEPTED,
     CLOSED,
@@ -20,6 +22,7 @@ from store.reports.models import (
     REFERRED,
     REJECTED,
     RESOLVED,
+    STATUSES,
     SUBMITTED,
     Report,
     ReportCounter,
@@ -33,35 +36,62 @@ from store.staff.models import SUBDISTRICT_ADMIN, Committee, StaffUser
 from store.staff.scope import Scope
 from store.upsert import insert_for
 
-RESIDENT = audit.Actor(None, "居民")
 SYSTEM = audit.Actor(None, "system")
 
-# action → (statuses it may start from, status it leads to)
+
+@dataclass(frozen=True)
+class Rule:
+    """What a staff action fits and does: the statuses it may be taken from, the status it
+    leads to (None: the status stays), and why staff must write a note (None: no note needed)."""
+
+    fits: tuple[str, ...]
+    leads_to: str | None = None
+    note: str | None = None
+
+
+# The one table of staff actions, in the order the console offers them; the console and the
+# API both act through it (bot.reports.service.act). Staff must say what they did or why when
+# the resident reads it as an answer: a resolution, a refusal, and a reopening (a report the
+# resident was told is finished comes back; they hear why). A resident reopens by answering 回访
+# instead, and their answer is on the timeline already.
+RULES: dict[str, Rule] = {
+    "accept": Rule((SUBMITTED,), ACCEPTED),
+    "start": Rule((SUBMITTED, ACCEPTED), IN_PROGRESS),
+    "resolve": Rule(OPEN, RESOLVED, note="say how the report was resolved"),
+    "reject": Rule(OPEN, REJECTED, note="say why the report is rejected"),
+    "refer": Rule(OPEN, REFERRED),
+    "close": Rule((RESOLVED,), CLOSED),
+    "reopen": Rule((RESOLVED, CLOSED), IN_PROGRESS, note="say why the report is reopened"),
+    "assign": Rule(OPEN),  # a finished report has nobody left to handle it
+    "note": Rule(STATUSES),
+}
+STAFF_ACTIONS = tuple(RULES)
+# action → (statuses it may start from, status it leads to): the lifecycle steps of RULES
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "accept": ((SUBMITTED,), ACCEPTED),
-    "start": ((SUBMITTED, ACCEPTED), IN_PROGRESS),
-    "resolve": (OPEN, RESOLVED),
-    "close": ((RESOLVED,), CLOSED),
-    "reject": (OPEN, REJECTED),
-    "refer": (OPEN, REFERRED),
-    "reopen": ((RESOLVED, CLOSED), IN_PROGRESS),
+    action: (rule.fits, rule.leads_to) for action, rule in RULES.items() if rule.leads_to
 }
 ACTIONS = tuple(TRANSITIONS)
-# The one rule of which step needs a note, wherever it is taken (console, API, scheduler): staff
-# must say what they did or why, since the resident reads it.
-NOTE_REQUIRED: dict[str, str] = {
-    "resolve": "say how the report was resolved",
-    "reject": "say why the report is rejected",
-}
+NOTE_REQUIRED: dict[str, str] = {action: rule.note for action, rule in RULES.items() if rule.note}
 
 
-class ReportError(ValueError):
-    """A report change refused; `field` names what was wrong."""
+def fits(status: str, action: str) -> bool:
+    """Whether a staff action may be taken on a report of this status."""
+    rule = RULES.get(action)
+    return rule is not None and status in rule.fits
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+
+def allowed_actions(report: Report) -> list[str]:
+    """The staff actions that fit the report's status, in the table's order."""
+    return [action for action in STAFF_ACTIONS if fits(report.status, action)]
+
+
+def check(report: Report, action: str) -> None:
+    """Refuse an unknown action (422) or one that does not fit the report's status (409)."""
+    if action not in RULES:
+        raise Refused("action", f"one of {', '.join(STAFF_ACTIONS)}")
+    if not fits(report.status, action):
+        reason = f"cannot {action} a report that is {report.status}"
+        raise Refused("action", reason, conflict=True)
 
 
 @dataclass(frozen=True)
@@ -167,8 +197,10 @@ def create(
     assignee_id: int | None,
     now: datetime,
     sealer: Sealer,
+    resident: audit.Actor,
 ) -> Report:
-    """Save a new report with its photos (to be fetched) and the first line of its timeline.
+    """Save a new report with its photos (to be fetched) and the first line of its timeline
+    (`resident`: how the timeline names a resident, in the committee's words).
 
     ID-card and phone numbers in what the resident wrote are stored masked; the description
     as written is kept sealed beside it, for `reveal_description`.
@@ -205,7 +237,7 @@ def create(
                 next_attempt_at=now, created_at=now,
             )
         )  # fmt: skip
-    actor = RESIDENT if new.source == "wechat" else audit.Actor(None, new.source)
+    actor = resident if new.source == "wechat" else audit.Actor(None, new.source)
     _event(session, report, "created", actor, now, to_status=SUBMITTED)
     return report
 
@@ -233,7 +265,7 @@ def reveal_description(
 ) -> str:
     """The description as the resident wrote it, numbers and all; the reveal is audited."""
     if not can_reveal(scope, report):
-        raise ReportError("reveal", "not allowed")
+        raise Refused("reveal", "not allowed", code="reveal")
     if report.description_sealed is None:
         return report.description
     audit.record(
@@ -245,14 +277,6 @@ def reveal_description(
 
 
 # -- duplicates and followers ------------------------------------------------------------------
-
-
-def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
 def find_duplicate(
@@ -282,11 +306,13 @@ def find_duplicate(
     return None
 
 
-def follow(session: Session, report: Report, openid: str, now: datetime) -> bool:
+def follow(
+    session: Session, report: Report, openid: str, now: datetime, *, resident: audit.Actor
+) -> bool:
     """Add a follower (+1); False when they report or follow it already (a reporter saying it
     again is marked on the timeline, so staff see the problem persists)."""
     if report.reporter_openid == openid:
-        _event(session, report, "repeated", RESIDENT, now)
+        _event(session, report, "repeated", resident, now)
         return False
     statement = (
         insert_for(session, ReportFollower)
@@ -296,7 +322,7 @@ def follow(session: Session, report: Report, openid: str, now: datetime) -> bool
     )
     if session.execute(statement).scalar_one_or_none() is None:
         return False
-    _event(session, report, "followed", RESIDENT, now)
+    _event(session, report, "followed", resident, now)
     return True
 
 
@@ -364,17 +390,17 @@ def change(
     note: str = "",
     referred_to: str | None = None,
 ) -> ReportEvent:
-    """Move a report along its lifecycle; refused when the action does not fit its status."""
+    """Move a report along its lifecycle; refused when the action does not fit its status, or
+    when staff leave out the note RULES asks of them."""
     if action not in TRANSITIONS:
-        raise ReportError("action", f"one of {', '.join(ACTIONS)}")
-    sources, target = TRANSITIONS[action]
-    if report.status not in sources:
-        raise ReportError("action", f"cannot {action} a report that is {report.status}")
+        raise Refused("action", f"one of {', '.join(ACTIONS)}")
+    check(report, action)
+    target = TRANSITIONS[action][1]
     note = note.strip()
-    if action in NOTE_REQUIRED and not note:
-        raise ReportError("note", NOTE_REQUIRED[action])
+    if action in NOTE_REQUIRED and actor.staff_id is not None and not note:
+        raise Refused("note", NOTE_REQUIRED[action])
     if action == "refer" and not (referred_to or "").strip():
-        raise ReportError("referred_to", "say where the report is referred to")
+        raise Refused("referred_to", "say where the report is referred to")
     before = audit.snapshot(report)
     previous = report.status
     report.status, report.updated_at = target, now
@@ -407,9 +433,10 @@ def add_note(
     session: Session, report: Report, *, actor: audit.Actor, note: str, public: bool, now: datetime
 ) -> ReportEvent:
     """A note on the timeline; a public one is also told to the reporter and followers."""
+    check(report, "note")
     note = note.strip()
     if not note:
-        raise ReportError("note", "write something")
+        raise Refused("note", "write something")
     before = audit.snapshot(report)
     report.updated_at = now
     session.add(report)
@@ -418,12 +445,16 @@ def add_note(
     return event
 
 
+NOT_ASSIGNABLE = "not an active member of this committee's staff"
+
+
 def assign(
     session: Session, report: Report, *, actor: audit.Actor, staff: StaffUser, now: datetime
 ) -> ReportEvent:
-    """Give a report to a member of staff of its committee."""
+    """Give an open report to a member of staff of its committee."""
+    check(report, "assign")
     if _active(session, staff, report.committee_id, report.sub_district_id) is None:
-        raise ReportError("assignee", "not an active member of this committee's staff")
+        raise Refused("staff_id", NOT_ASSIGNABLE, code="assignee")
     before = audit.snapshot(report)
     report.assignee_id, report.updated_at = staff.id, now
     session.add(report)
@@ -445,16 +476,22 @@ def mark(session: Session, report: Report, kind: str, now: datetime, note: str =
 
 
 def record_follow_up(
-    session: Session, report: Report, *, solved: bool, rating: int | None, now: datetime
+    session: Session,
+    report: Report,
+    *,
+    solved: bool,
+    rating: int | None,
+    now: datetime,
+    resident: audit.Actor,
+    said: str,
 ) -> None:
-    """Keep the reporter's answer to 回访, however late it came."""
+    """Keep the reporter's answer to 回访, however late it came (`said`: the answer in the
+    committee's words, for the timeline)."""
     report.follow_up_answered_at = now
     report.follow_up_solved = solved
     report.follow_up_rating = rating
     session.add(report)
-    said = "已解决" if solved else "没有解决"
-    note = f"{said}，评分 {rating}" if rating is not None else said
-    _event(session, report, "follow_up_answered", RESIDENT, now, note=note)
+    _event(session, report, "follow_up_answered", resident, now, note=said)
 
 
 # -- finding reports ---------------------------------------------------------------------------
@@ -484,16 +521,9 @@ def of_resident(session: Session, openid: str, limit: int = 5) -> list[ResidentR
         .order_by(col(Report.created_at).desc(), col(Report.id).desc())
         .limit(limit)
     )
-    found = []
-    for report in session.exec(query).all():
-        note = session.exec(
-            select(ReportEvent.note)
-            .where(ReportEvent.report_id == report.id, col(ReportEvent.public).is_(True))
-            .where(ReportEvent.note != "")
-            .order_by(col(ReportEvent.id).desc())
-        ).first()
-        found.append(ResidentReport(report, report.reporter_openid != openid, note))
-    return found
+    found = session.exec(query).all()
+    notes = latest_notes(session, [r.id for r in found if r.id is not None]).public
+    return [ResidentReport(r, r.reporter_openid != openid, notes.get(r.id or 0)) for r in found]
 
 
 def visible(scope: Scope) -> Any:

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from bot.main import create_app
 from bot.reports import service as reporting
+from config.content import Content
 from store.db import unit_of_work
 from store.outbox.models import OutboxMessage
 from store.places.models import Place
@@ -44,6 +45,11 @@ class Desk:
     building_3: int
     building_5: int
     media: Path
+
+    @property
+    def content(self) -> Content:
+        """The wording the app runs with."""
+        return self.app_client.app.state.services.content  # type: ignore[attr-defined]
 
     def client(self, username: str) -> TestClient:
         """A client signed in as this member of staff."""
@@ -242,7 +248,7 @@ def test_each_action_moves_the_report_adds_to_its_timeline_and_tells_the_reporte
     with unit_of_work(database) as session:
         report = reports.by_reference(session, reference)
         assert report is not None
-        reports.follow(session, report, NEIGHBOUR, NOW)
+        reporting.follow(session, desk.content, report, NEIGHBOUR, NOW)
     clerk = desk.client("clerk")
     page = clerk.get(f"/console/reports/{reference}").text
     assert "…1234" in page and REPORTER not in page  # the reporter, masked

@@ -3,6 +3,7 @@ assign them; residents hear of public changes; every write is audited; bad input
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from store.db import unit_of_work
 from store.outbox.models import OutboxMessage
 from store.places.models import Place
 from store.reports import service as reports
+from store.staff import audit
 from store.staff.models import AuditEntry
 from tests.bot.delivery_rig import CONTENT
 from tests.chat import SEALER, Clock, settings_for
@@ -152,7 +154,8 @@ def test_a_report_reads_with_its_timeline_and_other_committees_do_not_see_it(
         "submitted",
         "3栋",
     )
-    assert [(e["kind"], e["actor"]) for e in detail["timeline"]] == [("created", "居民")]
+    resident = CONTENT.reports.staff.resident
+    assert [(e["kind"], e["actor"]) for e in detail["timeline"]] == [("created", resident)]
     assert (detail["photos"], detail["followers"], detail["reopened"]) == ([], 0, 0)
     assert detail["follow_up"] == {"asked_at": None, "answered_at": None, "solved": None,
                                    "rating": None}  # fmt: skip
@@ -202,7 +205,7 @@ def test_notes_reach_residents_only_when_public_and_assignment_stays_in_the_comm
     with unit_of_work(office.database) as session:
         report = reports.by_reference(session, reference)
         assert report is not None
-        reports.follow(session, report, "o_neighbour", NOW)
+        reporting.follow(session, CONTENT, report, "o_neighbour", NOW)
 
     private = office.post(f"/{reference}/notes", office.clerk, {"text": "已联系物业"})
     public = office.post(f"/{reference}/notes", office.clerk,
@@ -240,5 +243,37 @@ def test_resolving_needs_a_result_note_in_the_api_as_in_the_console(office: Offi
     assert office.queued_for("o_zhang") == []  # nobody was told of a step that did not happen
     body = {"action": "resolve", "note": "单车已清走"}
     assert office.post(f"/{reference}/actions", office.clerk, body).status_code == 200
-    # One table says which steps need a note; the console reads the same one.
-    assert set(reports.NOTE_REQUIRED) == {"resolve", "reject"}
+    # The console refuses the same steps: tests/bot/test_report_parity.py.
+
+
+def test_the_timeline_words_residents_and_their_follow_up_answers_as_reports_yaml_does(
+    office: Office,
+) -> None:
+    words = CONTENT.reports
+    staff = words.staff.model_copy(update={"resident": "报事人"})
+    asked = words.follow_up.model_copy(
+        update={"solved": "好了", "answered_rated": "{answer}（{rating}星）"}
+    )
+    content = replace(
+        CONTENT, reports=words.model_copy(update={"staff": staff, "follow_up": asked})
+    )
+    with unit_of_work(office.database) as session:
+        new = reports.NewReport(
+            category="noise",
+            description="夜里装修",
+            source="wechat",
+            reporter_openid="o_zhang",
+            committee_id=office.place.committee_id,
+        )
+        report = reporting.submit(session, content, new, now=NOW, tz=TZ, sealer=SEALER)
+        clerk = audit.Actor.of(office.clerk_user)
+        reporting.change(session, content, report, "resolve", actor=clerk, now=NOW, note="已停工")
+        reporting.answer_follow_up(session, content, report, solved=True, rating=5, now=NOW)
+        reference = report.reference
+    timeline = office.get(f"/{reference}", office.clerk).json()["timeline"]
+    said = [(e["kind"], e["actor"], e["note"]) for e in timeline if e["actor"] != "li"]
+    assert said == [
+        ("created", "报事人", ""),
+        ("follow_up_answered", "报事人", "好了（5星）"),
+        ("closed", "报事人", ""),
+    ]

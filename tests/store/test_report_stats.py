@@ -20,6 +20,7 @@ from tests.staff_helpers import create_staff
 
 START = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
 CLERK = audit.Actor(None, "clerk")
+RESIDENT = audit.Actor(None, "resident")
 
 
 def _report(
@@ -38,7 +39,7 @@ def _report(
     new = reports.NewReport(category=category, description="问题", source="wechat",
                             reporter_openid=reporter, committee_id=committee_id)  # fmt: skip
     report = reports.create(session, new, reference=f"BS-T-{number:04d}", assignee_id=None,
-                            now=made, sealer=SEALER)  # fmt: skip
+                            now=made, sealer=SEALER, resident=RESIDENT)  # fmt: skip
     if minutes_to_accept is not None:
         at = made + timedelta(minutes=minutes_to_accept)
         reports.change(session, report, "accept", actor=CLERK, now=at)
@@ -50,7 +51,8 @@ def _report(
         reports.mark(session, report, "follow_up_asked", asked)
         solved, rating = follow_up
         reports.record_follow_up(session, report, solved=solved, rating=rating,
-                                 now=asked + timedelta(hours=1))  # fmt: skip
+                                 now=asked + timedelta(hours=1), resident=RESIDENT,
+                                 said="solved" if solved else "not solved")  # fmt: skip
     return report
 
 

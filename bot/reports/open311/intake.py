@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.api.paging import MAX_ID
 from bot.reports import service as reporting
 from bot.reports.open311 import catalogue
 from bot.reports.open311.wire import Open311Error
 from bot.web.auth import Principal
 from config.content import Content
 from flows import place_names
+from store.paging import MAX_ID
+from store.places import lookup as places_lookup
 from store.places import service as places
 from store.places.models import Place
 from store.reports import service as reports
@@ -88,11 +89,11 @@ def _place(
     """The place named by id, else matched from the address, else nearest to the point."""
     if address_id:
         number = int(address_id) if _ID.match(address_id) else 0
-        place = session.get(Place, number) if 0 < number <= MAX_ID else None
+        place = places_lookup.get(session, number) if 0 < number <= MAX_ID else None
         if place is None or not caller.scope.allows(place.committee_id):
             raise Open311Error(400, "address_id", "no such place")
         return place
-    known = session.exec(places.visible(caller.scope)).all()
+    known = places.listed(session, caller.scope)
     matched = place_names.match(address, known) if address else None
     if matched is None and lat is not None and lng is not None:
         within = content.reports.policy.nearest_place_meters

@@ -12,14 +12,10 @@ from starlette.exceptions import HTTPException
 
 from bot.reports.open311 import access, catalogue, intake, search
 from bot.reports.open311.wire import Document, Open311Error, check_format, refuse, render
-from bot.web.context import AppContext
-from store.db import unit_of_work
+from bot.web.context import context_of
+from bot.web.db import WriteSession
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], include_in_schema=False)
-
-
-def _services(request: Request) -> AppContext:
-    return request.app.state.services
 
 
 def _answer(fmt: str, make: Callable[[], Document]) -> Response:
@@ -45,7 +41,7 @@ Form = Annotated[dict[str, str] | None, Depends(_form)]
 @router.get("/services.{fmt}")
 def list_services(request: Request, fmt: str, jurisdiction_id: str | None = None) -> Response:
     """Every service: one per report category."""
-    content = _services(request).content.reports
+    content = context_of(request).content.reports
     return _answer(fmt, lambda: Document("services", catalogue.services(content), "service"))
 
 
@@ -54,7 +50,7 @@ def service_definition(
     request: Request, service_code: str, fmt: str, jurisdiction_id: str | None = None
 ) -> Response:
     """A service's attributes: the category's questions."""
-    content = _services(request).content.reports
+    content = context_of(request).content.reports
     return _answer(
         fmt, lambda: Document("service_definition", catalogue.definition(content, service_code))
     )
@@ -63,6 +59,7 @@ def service_definition(
 @router.get("/requests.{fmt}")
 def list_requests(
     request: Request,
+    session: WriteSession,
     fmt: str,
     service_request_id: str | None = None,
     service_code: str | None = None,
@@ -72,7 +69,7 @@ def list_requests(
     jurisdiction_id: str | None = None,
 ) -> Response:
     """Reports the key may see: the last 90 days unless asked otherwise, newest first."""
-    services = _services(request)
+    services = context_of(request)
     tz = ZoneInfo(services.settings.timezone)
 
     def make() -> Document:
@@ -82,10 +79,10 @@ def list_requests(
             service_code=service_code, status=status, start_date=start_date,
             end_date=end_date, now=now, tz=tz,
         )  # fmt: skip
-        with unit_of_work(services.database) as session:
-            caller = access.caller(session, access.api_key(request), now)
-            found = search.find(session, caller.scope, wanted)
-            rows = search.described(session, services.content, caller.scope, found, tz)
+        # The key's last use is recorded, so the session is the request's write session.
+        caller = access.caller(session, access.api_key(request), now)
+        found = search.find(session, caller.scope, wanted)
+        rows = search.described(session, services.content, caller.scope, found, tz)
         return Document("service_requests", rows, "request")
 
     return _answer(fmt, make)
@@ -93,45 +90,47 @@ def list_requests(
 
 @router.get("/requests/{service_request_id}.{fmt}")
 def one_request(
-    request: Request, service_request_id: str, fmt: str, jurisdiction_id: str | None = None
+    request: Request,
+    session: WriteSession,
+    service_request_id: str,
+    fmt: str,
+    jurisdiction_id: str | None = None,
 ) -> Response:
     """One report, as a list of one (as the spec has it)."""
-    services = _services(request)
+    services = context_of(request)
     tz = ZoneInfo(services.settings.timezone)
 
     def make() -> Document:
-        with unit_of_work(services.database) as session:
-            caller = access.caller(session, access.api_key(request), services.clock())
-            found = search.one(session, caller.scope, service_request_id)
-            rows = search.described(session, services.content, caller.scope, [found], tz)
+        caller = access.caller(session, access.api_key(request), services.clock())
+        found = search.one(session, caller.scope, service_request_id)
+        rows = search.described(session, services.content, caller.scope, [found], tz)
         return Document("service_requests", rows, "request")
 
     return _answer(fmt, make)
 
 
 @router.post("/requests.{fmt}")
-def create_request(request: Request, fmt: str, form: Form) -> Response:
+def create_request(request: Request, session: WriteSession, fmt: str, form: Form) -> Response:
     """File a report (form-encoded, as GeoReport clients post it)."""
-    services = _services(request)
+    services = context_of(request)
     tz = ZoneInfo(services.settings.timezone)
 
     def make() -> Document:
         if form is None:
             raise Open311Error(400, "request", "not a readable form")
         now = services.clock()
-        with unit_of_work(services.database) as session:
-            caller = access.caller(session, access.api_key(request, form), now)
-            report = intake.file_request(
-                session, services.content, caller, form, now=now, tz=tz,
-                sealer=services.sealer,
-            )  # fmt: skip
-            receipt = {
-                "service_request_id": report.reference,
-                "service_notice": services.content.reports.open311.received.format(
-                    reference=report.reference
-                ),
-                "account_id": None,
-            }
+        caller = access.caller(session, access.api_key(request, form), now)
+        # Every check comes before the report is filed: a refusal leaves nothing to commit.
+        report = intake.file_request(
+            session, services.content, caller, form, now=now, tz=tz, sealer=services.sealer
+        )
+        receipt = {
+            "service_request_id": report.reference,
+            "service_notice": services.content.reports.open311.received.format(
+                reference=report.reference
+            ),
+            "account_id": None,
+        }
         return Document("service_requests", [receipt], "request")
 
     return _answer(fmt, make)

@@ -10,16 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.reports import service as reporting
+from bot.reports import display
 from bot.reports.open311.catalogue import category
 from bot.reports.open311.wire import Open311Error
 from config.content import Content
-from store.places.models import Place
+from store.reports import facts as report_facts
+from store.reports import inbox as report_inbox
 from store.reports import service as reports
-from store.reports.models import REFERRED, Report, ReportEvent
-from store.staff.models import Committee, SubDistrict
+from store.reports.facts import ReportFacts
+from store.reports.models import FINISHED, REFERRED, Report
 from store.staff.scope import Scope
 
 DEFAULT_WINDOW = timedelta(days=90)
@@ -94,19 +95,17 @@ def filters(
 
 def find(session: Session, scope: Scope, wanted: Filters) -> Sequence[Report]:
     """The newest matching reports the scope may see, at most MAX_ROWS."""
-    query = reports.visible(scope)
     if wanted.references:
-        query = query.where(col(Report.reference).in_(wanted.references))
+        chosen = report_inbox.ReportFilter(references=wanted.references)
     else:
-        if wanted.service_codes:
-            query = query.where(col(Report.category).in_(wanted.service_codes))
+        statuses = None
         if len(wanted.statuses) == 1:
-            open_ = col(Report.status).in_(reports.OPEN)
-            query = query.where(open_ if wanted.statuses[0] == OPEN else ~open_)
-        query = query.where(col(Report.created_at) >= wanted.start)
-        query = query.where(col(Report.created_at) <= wanted.end)
-    query = query.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(MAX_ROWS)
-    return session.exec(query).all()
+            statuses = reports.OPEN if wanted.statuses[0] == OPEN else FINISHED
+        chosen = report_inbox.ReportFilter(
+            statuses=statuses, categories=wanted.service_codes, made_after=wanted.start,
+            made_before=wanted.end,
+        )  # fmt: skip
+    return report_inbox.newest(session, scope, chosen, MAX_ROWS)
 
 
 def one(session: Session, scope: Scope, reference: str) -> Report:
@@ -117,63 +116,43 @@ def one(session: Session, scope: Scope, reference: str) -> Report:
     return found
 
 
-def _latest_notes(session: Session, ids: list[int]) -> dict[int, str]:
-    query = (
-        select(ReportEvent.report_id, ReportEvent.note)
-        .where(col(ReportEvent.report_id).in_(ids), col(ReportEvent.public).is_(True))
-        .where(ReportEvent.note != "")
-        .order_by(col(ReportEvent.id))
-    )
-    return dict(session.exec(query).all())  # later notes overwrite earlier ones: the latest wins
-
-
-def _places(session: Session, ids: set[int]) -> dict[int | None, Place]:
-    return {p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(ids)))}
-
-
-def _agencies(session: Session, ids: set[int]) -> dict[int | None, str]:
-    query = select(Committee.id, Committee.name).where(col(Committee.id).in_(ids))
-    return dict(session.exec(query).all())
-
-
 def described(
     session: Session, content: Content, scope: Scope, found: Sequence[Report], tz: ZoneInfo
 ) -> list[dict[str, Any]]:
     """Reports as GeoReport service requests (a handful of queries, however many rows)."""
-    notes = _latest_notes(session, [r.id for r in found if r.id is not None])
-    places = _places(session, {r.place_id for r in found if r.place_id is not None})
-    agencies = _agencies(session, {r.committee_id for r in found if r.committee_id is not None})
+    rows: list[dict[str, Any]] = []
     # Reports above any committee (sub-district level) are the sub-district's to handle.
-    above = session.get(SubDistrict, scope.sub_district_id)
-    return [
-        _request(content, report, notes, places, agencies, above.name if above else None, tz)
-        for report in found
-    ]
+    above = report_facts.sub_district_name(session, scope.sub_district_id)
+    for chunk in report_facts.chunks(found):
+        notes = report_facts.latest_notes(session, [r.id for r in chunk if r.id is not None])
+        rows += [
+            _request(content, item, notes.public, above, tz)
+            for item in report_facts.facts(session, chunk)
+        ]
+    return rows
 
 
 def _request(
     content: Content,
-    report: Report,
+    item: ReportFacts,
     notes: dict[int, str],
-    places: dict[int | None, Place],
-    agencies: dict[int | None, str],
     sub_district: str | None,
     tz: ZoneInfo,
 ) -> dict[str, Any]:
-    place = places.get(report.place_id)
+    report, place = item.report, item.place
     return {
         "service_request_id": report.reference,
         "status": OPEN if report.status in reports.OPEN else CLOSED,
         "status_notes": notes.get(report.id or 0),
-        "service_name": reporting.category_name(content, report.category),
+        "service_name": display.category_name(content, report.category),
         "service_code": report.category,
         "description": report.description,
-        "agency_responsible": agencies.get(report.committee_id, sub_district),
+        "agency_responsible": item.committee or sub_district,
         "service_notice": _notice(content, report),
         "requested_datetime": _w3c(report.created_at, tz),
         "updated_datetime": _w3c(report.updated_at, tz),
         "expected_datetime": None,  # no promised dates: the committee sets none
-        "address": place.name if place else report.place_text,
+        "address": display.address(report, place),
         "address_id": str(place.id) if place else None,
         "zipcode": None,
         "lat": report.lat if report.lat is not None else (place.lat if place else None),
@@ -183,7 +162,7 @@ def _request(
 
 
 def _notice(content: Content, report: Report) -> str:
-    status = content.reports.status(report.status)
+    status = display.status_name(content, report.status)
     if report.status == REFERRED and report.referred_to:
         return content.reports.open311.referred.format(status=status, to=report.referred_to)
     return status
