@@ -6,8 +6,11 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -26,15 +29,21 @@ from bot.console import report_reveal as console_reveal
 from bot.console import reports as console_reports
 from bot.console import routes as console
 from bot.console import tokens as console_tokens
+from bot.console.inputs import problem_page
 from bot.reports.open311 import routes as open311
-from bot.web import docs, logs
+from bot.web import docs, errors, logs
 from bot.web.auth import NotSignedIn
-from bot.web.context import build_context
+from bot.web.context import AppContext
 from bot.web.no_store import NoStore
 from bot.webhook import route as webhook
-from bot.wechat.gate import Refused
+from bot.webhook.handler import PushHandler
+from bot.wechat.gate import Gate, Refused
+from config.content import load_content
 from config.settings import Env, Settings, get_settings
+from flows.registry import build_engine
 from flows.steps import Flow
+from store.db import make_engine
+from store.sealing import Sealer
 
 log = logging.getLogger("linli")
 
@@ -90,6 +99,7 @@ def create_app(
         app.include_router(simulator.router)
 
     app.add_exception_handler(HTTPException, api_problems.answer)
+    errors.install(app, problem_page)
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
@@ -138,6 +148,25 @@ def _warn_not_production(settings: Settings) -> None:
     )
     log.warning(banner)
     print(banner, file=sys.stderr, flush=True)
+
+
+def build_context(
+    settings: Settings, database: Database | None = None, flows: Sequence[Flow] | None = None
+) -> AppContext:
+    """Build everything from settings; bad content raises ContentError here, at start-up."""
+    content = load_content(settings.content_dir)
+    database = database or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = build_engine(
+        content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
+    )
+    window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
+    sealer = Sealer(settings.data_key)
+    handler = PushHandler(
+        database, engine, content, replay_window=window, tz=ZoneInfo(settings.timezone),
+        sealer=sealer,
+    )  # fmt: skip
+    slots = CapacityLimiter(settings.db_pool_size)
+    return AppContext(settings, content, database, engine, Gate(settings), handler, sealer, slots)
 
 
 def _field(loc: tuple[object, ...]) -> str:

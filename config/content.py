@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,25 @@ class Commands(Strict):
         return self
 
 
+def _fold(word: str) -> str:
+    """A word as the engine compares it: NFKC, spaces collapsed, case folded."""
+    return " ".join(unicodedata.normalize("NFKC", word).split()).casefold()
+
+
+class Answers(Strict):
+    """Words that answer a yes/no question, the same in every flow."""
+
+    yes_words: tuple[str, ...] = NonEmpty
+    no_words: tuple[str, ...] = NonEmpty
+
+    @model_validator(mode="after")
+    def _not_both(self) -> Answers:
+        both = sorted({_fold(w) for w in self.yes_words} & {_fold(w) for w in self.no_words})
+        if both:
+            raise ValueError(f"「{both[0]}」 is both a yes and a no word")
+        return self
+
+
 # Which {placeholders} each sentence may use; anything else would fail at run time.
 ALLOWED_PLACEHOLDERS = {
     "greeting": {"committee", "assistant"},
@@ -104,6 +124,23 @@ class BotText(Strict):
     choose_hint: str = NonEmpty
     hints: Hints
     commands: Commands
+    answers: Answers
+
+    @field_validator("answers")
+    @classmethod
+    def _answers_are_not_commands(cls, answers: Answers, info: ValidationInfo) -> Answers:
+        # A command word is read before any answer, so it could never answer a question.
+        given = info.data.get("commands")
+        commands = {
+            _fold(word): name
+            for name in ("menu", "cancel", "back", "human")
+            for word in (getattr(given, name) if given else ())
+        }
+        for answer in ("yes_words", "no_words"):
+            for word in getattr(answers, answer):
+                if _fold(word) in commands:
+                    raise ValueError(f"{answer}: 「{word}」 is also a {commands[_fold(word)]} word")
+        return answers
 
     @field_validator("*")
     @classmethod

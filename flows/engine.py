@@ -12,7 +12,7 @@ from config.content import BotText
 from flows import inputs
 from flows.effects import Effect, RequestHuman
 from flows.inbound import Inbound
-from flows.steps import Ask, Choose, Collect, Flow, Port, Step, option_words
+from flows.steps import YES_NO, Ask, Choose, Collect, Flow, InputKind, Port, Step, option_words
 
 MAX_FAILURES = 3
 
@@ -64,6 +64,7 @@ class Engine:
             for name in ("menu", "cancel", "back", "human")
             for word in getattr(commands, name)
         }
+        self.answers = inputs.Answers.of(texts.answers.yes_words, texts.answers.no_words)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -263,7 +264,7 @@ class Engine:
         items = list(state.data.get(step.name, []))
         finishing = inbound.has_words and inputs.normalise(inbound.text) in step.finish
         if not finishing:
-            result = step.accepts.parse(inbound, now)
+            result = self._read(step.accepts, inbound, now)
             if not isinstance(result, inputs.Parsed):
                 return None
             items.append(to_json(result.value))
@@ -283,7 +284,7 @@ class Engine:
             if not inbound.has_words:
                 return inputs.Invalid("hint.choice")
             return inputs.parse_choice(inbound.text, option_words(step.options))
-        result = step.accepts.parse(inbound, now)
+        result = self._read(step.accepts, inbound, now)
         if isinstance(result, inputs.Parsed) and isinstance(step, Ask) and step.validate:
             hint = step.validate(result.value, data, now)
             if hint:
@@ -291,6 +292,14 @@ class Engine:
         if isinstance(result, inputs.Parsed) and isinstance(step, Ask) and step.lookup:
             return step.lookup(result.value, data, port)
         return result
+
+    def _read(self, kind: InputKind, inbound: Inbound, now: datetime) -> inputs.ParseResult:
+        """An answer of a typed kind; yes or no in the committee's words (bot.yaml answers)."""
+        if kind is YES_NO:
+            if not inbound.has_words:
+                return inputs.Invalid(kind.hint)
+            return inputs.parse_yes_no(inbound.text, self.answers)
+        return kind.parse(inbound, now)
 
     # -- wording -------------------------------------------------------------------------------
 

@@ -24,7 +24,9 @@ __all__ = [
     "HINT_TEXT_EMPTY",
     "HINT_TEXT_LONG",
     "HINT_TEXT_SHORT",
+    "HINT_VOICE",
     "HINT_YES_NO",
+    "Answers",
     "Image",
     "Invalid",
     "Location",
@@ -55,6 +57,7 @@ HINT_ID_CARD_LENGTH = "hint.id_card_length"
 HINT_ID_CARD_INVALID = "hint.id_card_invalid"
 HINT_LOCATION = "hint.location"
 HINT_IMAGE = "hint.image"
+HINT_VOICE = "hint.voice"
 
 HINTS: frozenset[str] = frozenset(
     {
@@ -69,6 +72,7 @@ HINTS: frozenset[str] = frozenset(
         HINT_ID_CARD_INVALID,
         HINT_LOCATION,
         HINT_IMAGE,
+        HINT_VOICE,
     }
 )
 
@@ -197,35 +201,30 @@ def parse_text(text: str, *, min_len: int = 1, max_len: int = 500) -> ParseResul
     return Parsed(stripped)
 
 
-_YES = frozenset(
-    {
-        "是",
-        "是的",
-        "对",
-        "对的",
-        "好",
-        "好的",
-        "可以",
-        "确认",
-        "确定",
-        "要",
-        "嗯",
-        "y",
-        "yes",
-        "ok",
-        "1",
-    }
-)
-_NO = frozenset({"否", "不", "不是", "不对", "不要", "不用", "没有", "算了", "n", "no", "2"})
+@dataclass(frozen=True)
+class Answers:
+    """The words that answer yes or no (bot.yaml `answers`), folded as answers are."""
+
+    yes: frozenset[str]
+    no: frozenset[str]
+
+    @classmethod
+    def of(cls, yes: Sequence[str], no: Sequence[str]) -> Answers:
+        """The committee's yes and no words, folded once."""
+        return cls(_folded(yes), _folded(no))
 
 
-def parse_yes_no(text: str) -> ParseResult:
-    """Read a yes/no answer; Parsed(True) or Parsed(False)."""
+def _folded(words: Sequence[str]) -> frozenset[str]:
+    return frozenset(normalise(word).casefold() for word in words)
+
+
+def parse_yes_no(text: str, answers: Answers) -> ParseResult:
+    """Read a yes/no answer with the committee's words; Parsed(True) or Parsed(False)."""
     # "?" is deliberately not stripped: "是?" is a question back, not a consent.
     cleaned = normalise(text).casefold().rstrip(_TRAILING_PUNCT)
-    if cleaned in _YES:
+    if cleaned in answers.yes:
         return Parsed(True)
-    if cleaned in _NO:
+    if cleaned in answers.no:
         return Parsed(False)
     return Invalid(HINT_YES_NO)
 

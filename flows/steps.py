@@ -90,8 +90,12 @@ def _voice(inbound: Inbound, _now: datetime) -> inputs.ParseResult:
     return inputs.parse_text(inbound.text)
 
 
+def _yes_no(_inbound: Inbound, _now: datetime) -> inputs.ParseResult:
+    raise TypeError("the engine reads yes/no answers, with the committee's words (bot.yaml)")
+
+
 TEXT = InputKind("text", _words(inputs.parse_text, "hint.text_empty"), "hint.text_empty")
-YES_NO = InputKind("yes_no", _words(inputs.parse_yes_no, "hint.yes_no"), "hint.yes_no")
+YES_NO = InputKind("yes_no", _yes_no, "hint.yes_no")
 DATE = InputKind("date", _date, "hint.date")
 MOBILE = InputKind("mobile", _words(inputs.parse_mobile, "hint.mobile"), "hint.mobile")
 ID_CARD = InputKind(

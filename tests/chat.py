@@ -5,10 +5,13 @@ encrypted) XML, exactly as WeChat would push it:
 
     run(chat, [
         Sends("1"),
-        Answers("您想了解哪一项", "4. 老年人优待卡"),
+        Answers(WORDS.office.prompt, menu_item(4, "老年人优待卡")),
         Sends("人工"),
+        Answers(WORDS.bot.human_requested),
         Stored(HumanRequest, status="open"),
     ])
+
+What Linli says is expected as WORDS (the shipped content) words it, never as a typed copy.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,6 +29,7 @@ from starlette.testclient import TestClient
 
 from bot.main import create_app
 from bot.sandbox.pusher import Pusher
+from config.content import Content, load_content
 from config.settings import Settings
 from flows.steps import Flow
 from store.sealing import Sealer
@@ -33,6 +38,20 @@ TOKEN = "linli-test-token"
 APP_ID = "wx1234567890abcdef"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 MODES = ("plain", "safe")
+SHIPPED_CONTENT = Path(__file__).resolve().parents[1] / "config" / "content" / "zh-CN"
+# What Linli says, as the shipped content words it. Scripts expect these sentences rather
+# than typed copies of them, so a committee's edit of the YAML breaks no test.
+WORDS: Content = load_content(SHIPPED_CONTENT)
+# The greeting as test apps say it (their committee_name is blank, as shipped).
+GREETING = WORDS.bot.greeting.format(
+    committee=WORDS.bot.committee_name or WORDS.bot.committee_fallback,
+    assistant=WORDS.bot.assistant_name,
+)
+
+
+def menu_item(number: int, title: str) -> str:
+    """One line of a numbered menu, as the content words it."""
+    return WORDS.bot.menu_item.format(number=number, title=title)
 
 
 class Clock:

@@ -4,8 +4,9 @@ LINLI_TEST_DATABASE_URL names one (CI sets it)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,34 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 # Debian's chromium (CI installs it in .ci/run); LINLI_TEST_CHROMIUM names another one.
 CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
 BROWSER_TESTS_LEFT_OUT = pytest.StashKey[int]()
+# Hypothesis and schemathesis take seconds to import, and their pytest plugins import them on
+# every run. pyproject's addopts switches the plugins off (-p no:hypothesispytest
+# -p no:schemathesis); pytest_configure loads them when a test file of the run imports them.
+FUZZ_PLUGINS = {  # package a test file imports -> (its plugin's entry point, the plugin module)
+    "hypothesis": ("hypothesispytest", "_hypothesis_pytestplugin"),
+    "schemathesis": ("schemathesis", "schemathesis.pytest.plugin"),
+}
+FUZZ_IMPORT = re.compile(r"^(?:from|import) (hypothesis|schemathesis)\b", re.MULTILINE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the fuzzing plugins if a test file this run reaches imports their package."""
+    manager = config.pluginmanager
+    wanted = {name for path in _reached(config) for name in FUZZ_IMPORT.findall(path.read_text())}
+    for package in sorted(wanted):  # hypothesis's plugin before schemathesis's
+        entry_point, module = FUZZ_PLUGINS[package]
+        if not manager.has_plugin(entry_point):  # not already loaded at start-up
+            manager.import_plugin(module)
+
+
+def _reached(config: pytest.Config) -> Iterable[Path]:
+    """The Python files under the paths this run was given."""
+    for arg in config.args:
+        path = config.invocation_params.dir / arg.split("::")[0]
+        if path.is_dir():
+            yield from path.rglob("*.py")
+        elif path.suffix == ".py" and path.is_file():
+            yield path
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from bot.api.problems import problems
 from bot.web.auth import Principal, require_staff
-from bot.web.context import AppContext
+from bot.web.context import context_of
+from bot.web.db import WriteSession
 from flows.masking import mask_numbers_in, mask_openid
 from store.outbox import call_list
 
@@ -41,18 +40,12 @@ class CallList(BaseModel):
 
 
 @router.get("/unreachable", response_model=CallList)
-async def unreachable(
-    request: Request, caller: Annotated[Principal, Depends(require_staff)]
+def unreachable(
+    request: Request, caller: Annotated[Principal, Depends(require_staff)], session: WriteSession
 ) -> dict[str, Any]:
     """Residents of the caller's committees WeChat could not reach, with why, to phone or visit."""
-    services: AppContext = request.app.state.services
-    wording = services.content.notifications.call_list
-
-    def read() -> list[call_list.CallListRow]:
-        with Session(services.database) as session:
-            return call_list.rows(session, caller.scope)
-
-    rows = await run_in_threadpool(read)
+    wording = context_of(request).content.notifications.call_list
+    rows = call_list.rows(session, caller.scope)
     items = [
         {
             "openid": mask_openid(row.openid),

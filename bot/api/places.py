@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
 from bot.api.paging import (
     MAX_ID,
@@ -21,7 +20,8 @@ from bot.api.paging import (
 )
 from bot.api.problems import problems
 from bot.web.auth import Principal, require_admin, require_staff
-from store.db import unit_of_work
+from bot.web.context import context_of
+from bot.web.db import WriteSession
 from store.places import service as places
 from store.places.models import Place
 from store.staff import audit
@@ -78,38 +78,31 @@ def _public(place: Place) -> PlacePublic:
 
 @router.get("", response_model=Page)
 def list_places(
-    request: Request,
     caller: Caller,
+    session: WriteSession,
     paging: Annotated[PageRequest, Depends(page_request(*SORTABLE))],
     committee_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: Annotated[str | None, Query(pattern=one_of(KINDS))] = None,
 ) -> Page:
     """Places of the committees the caller may see."""
-    query = places.visible(caller.scope)
-    if committee_id is not None:
-        query = query.where(Place.committee_id == committee_id)
-    if kind:
-        query = query.where(Place.kind == kind)
-    with Session(request.app.state.services.database) as session:
-        rows, total = paginate(session, query, paging, sortable=SORTABLE, default=Place.id)
-        items = [_public(place) for place in rows]
+    query = places.visible(caller.scope, committee_id=committee_id, kind=kind)
+    rows, total = paginate(session, query, paging, sortable=SORTABLE, default=Place.id)
+    items = [_public(place) for place in rows]
     return Page(items=items, page=paging.page, per_page=paging.per_page, total=total)
 
 
 @router.post("", response_model=PlacePublic, status_code=201, responses=problems(400, 403, 404))
-def save_place(request: Request, caller: Admin, body: PlaceIn) -> PlacePublic:
+def save_place(
+    request: Request, caller: Admin, session: WriteSession, body: PlaceIn
+) -> PlacePublic:
     """Add a place (admins), or update the one with the same name."""
-    services = request.app.state.services
-    try:
-        with unit_of_work(services.database) as session:
-            place, _ = places.save(
-                session, caller.scope, actor=audit.Actor.of(caller.staff),
-                committee_id=body.committee_id, kind=body.kind, name=body.name,
-                grid_area=body.grid_area, lat=body.lat, lng=body.lng, now=services.clock(),
-            )  # fmt: skip
-            return _public(place)
-    except places.PlaceError as refused:
-        status = 404 if refused.field == "committee_id" else 422
-        raise HTTPException(
-            status, detail=[{"field": refused.field, "reason": refused.reason}]
-        ) from refused
+    # A committee outside the caller's scope is not found, like a report of another committee.
+    if not caller.scope.allows(body.committee_id):
+        raise HTTPException(404, detail=[{"field": "committee_id", "reason": "not found"}])
+    services = context_of(request)
+    place, _ = places.save(
+        session, caller.scope, actor=audit.Actor.of(caller.staff),
+        committee_id=body.committee_id, kind=body.kind, name=body.name,
+        grid_area=body.grid_area, lat=body.lat, lng=body.lng, now=services.clock(),
+    )  # fmt: skip
+    return _public(place)

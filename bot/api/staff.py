@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from bot.api.paging import MAX_ID, Page, PageRequest, one_of, page_request, paginate
 from bot.api.problems import problems
 from bot.web.auth import Principal, require_staff
+from bot.web.db import WriteSession
 from store.staff import accounts as staff_service
 from store.staff.models import ROLES, StaffUser
 
@@ -45,28 +45,24 @@ def me(caller: Caller) -> StaffPublic:
 
 @router.get("/staff", response_model=Page)
 def list_staff(
-    request: Request,
     caller: Caller,
+    session: WriteSession,
     paging: Annotated[PageRequest, Depends(page_request(*SORTABLE))],
     role: Annotated[str | None, Query(pattern=one_of(ROLES))] = None,
 ) -> Page:
     """Staff of the committees the caller may see."""
-    query = staff_service.visible(caller.scope)
-    if role:
-        query = query.where(StaffUser.role == role)
-    with Session(request.app.state.services.database) as session:
-        rows, total = paginate(session, query, paging, sortable=SORTABLE, default=StaffUser.id)
-        items = [_public(staff) for staff in rows]
+    query = staff_service.visible(caller.scope, role=role)
+    rows, total = paginate(session, query, paging, sortable=SORTABLE, default=StaffUser.id)
+    items = [_public(staff) for staff in rows]
     return Page(items=items, page=paging.page, per_page=paging.per_page, total=total)
 
 
 @router.get("/staff/{staff_id}", response_model=StaffPublic, responses=problems(404))
 def get_staff(
-    request: Request, caller: Caller, staff_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+    caller: Caller, session: WriteSession, staff_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> StaffPublic:
     """One staff member; 404 when they belong to a committee the caller may not see."""
-    with Session(request.app.state.services.database) as session:
-        staff = staff_service.get_visible(session, caller.scope, staff_id)
-        if staff is None:
-            raise HTTPException(404, detail=[{"field": "staff_id", "reason": "not found"}])
-        return _public(staff)
+    staff = staff_service.get_visible(session, caller.scope, staff_id)
+    if staff is None:
+        raise HTTPException(404, detail=[{"field": "staff_id", "reason": "not found"}])
+    return _public(staff)

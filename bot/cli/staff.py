@@ -32,6 +32,7 @@ def create(
 ) -> None:
     """Create a staff account; the action is written to the audit log."""
     from store.db import make_engine, unit_of_work
+    from store.errors import Refused
     from store.staff import accounts as staff
     from store.staff import audit
 
@@ -46,7 +47,7 @@ def create(
                 now=datetime.now(UTC),
             )  # fmt: skip
             created = (account.id, account.username, account.role)
-    except staff.StaffError as refused:
+    except Refused as refused:
         typer.echo(f"refused: {refused.field}: {refused.reason}", err=True)
         raise typer.Exit(1) from refused
     typer.echo(f"staff account {created[1]} ({created[2]}) created, id {created[0]}")

@@ -14,7 +14,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
-from bot.api.paging import MAX_ID
+from bot.web.context import context_of
+from store.paging import MAX_ID
 
 # Ids are INTEGER columns: a larger number (even past 64 bits) names nothing, like an unknown id.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -83,7 +84,7 @@ class ConsoleRoute(APIRoute):
 
 def problem_page(request: Request, status: int) -> Response:
     """The console's page for a link that names nothing (404) or input it cannot take."""
-    t = request.app.state.services.content.console
+    t = context_of(request).content.console
     found = status != 404
     values = {
         "t": t,

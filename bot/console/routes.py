@@ -26,15 +26,16 @@ from bot.web.auth import (
     require_admin,
     require_staff,
 )
-from bot.web.context import AppContext
+from bot.web.context import AppContext, context_of
+from bot.web.db import WriteSession
 from bot.web.sheet_cells import csv_row
 from config.settings import Env
-from store.db import unit_of_work
+from store.errors import Refused
 from store.staff import accounts as staff
 from store.staff import audit, login_throttle
 from store.staff import scope as scopes
 from store.staff import sessions as staff_sessions
-from store.staff.models import COMMITTEE_STAFF, GRID_WORKER, ROLES, SUBDISTRICT_ADMIN, StaffUser
+from store.staff.models import COMMITTEE_STAFF, GRID_WORKER, ROLES, SUBDISTRICT_ADMIN
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -53,21 +54,18 @@ Admin = Annotated[Principal, Depends(require_admin)]
 Csrf = Annotated[str | None, Form(alias=CSRF_FIELD)]
 
 
-def account_page(request: Request, who: Principal, **context: Any) -> HTMLResponse:
+def account_page(
+    request: Request, who: Principal, session: Session, **context: Any
+) -> HTMLResponse:
     """My account, with my API tokens."""
-    services = services_of(request)
-    with Session(services.database) as session:
-        tokens = staff_sessions.tokens_of(session, who.staff)
+    services = context_of(request)
+    tokens = staff_sessions.tokens_of(session, who.staff)
     return page(request, "account.html", who, tokens=tokens, local=_local(services), **context)
-
-
-def services_of(request: Request) -> AppContext:
-    return request.app.state.services
 
 
 def page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
     """Render a console page with the wording, the caller and their form token."""
-    services = services_of(request)
+    services = context_of(request)
     values = {
         "t": services.content.console,
         "me": who.staff if who else None,
@@ -85,12 +83,12 @@ def page(request: Request, name: str, who: Principal | None, **context: Any) -> 
 
 
 def _cookie(response: Response, request: Request, name: str, value: str) -> None:
-    secure = services_of(request).settings.env is Env.production
+    secure = context_of(request).settings.env is Env.production
     response.set_cookie(name, value, httponly=True, secure=secure, samesite="lax", path="/")
 
 
 def _login_token(request: Request, nonce: str) -> str:
-    key = services_of(request).settings.secret_key.encode("utf-8")
+    key = context_of(request).settings.secret_key.encode("utf-8")
     return hmac.new(key, nonce.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -107,7 +105,7 @@ def stylesheet() -> FileResponse:
 def login_page(request: Request, failed: bool = False) -> HTMLResponse:
     """The sign-in form; a pre-session cookie backs its CSRF token."""
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-    t = services_of(request).content.console
+    t = context_of(request).content.console
     response = page(request, "login.html", None, csrf=_login_token(request, nonce),
                      problem=t.sign_in_failed if failed else None)  # fmt: skip
     _cookie(response, request, LOGIN_COOKIE, nonce)
@@ -117,6 +115,7 @@ def login_page(request: Request, failed: bool = False) -> HTMLResponse:
 @public.post("/login")
 def login(
     request: Request,
+    session: WriteSession,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     token: Csrf = None,
@@ -125,16 +124,15 @@ def login(
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not token or not hmac.compare_digest(_login_token(request, nonce), token):
         raise HTTPException(403, detail=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
-    services = services_of(request)
+    services = context_of(request)
     now = services.clock()
     # The peer, or behind a trusted proxy the client it names (see `linli serve`).
     address = request.client.host if request.client else "unknown"
-    with unit_of_work(services.database) as session:
-        found = login_throttle.sign_in(session, username, password, address=address, now=now)
-        secret = staff_sessions.open_session(session, found, now) if found else None
-        previous = request.cookies.get(SESSION_COOKIE)
-        if secret and previous:  # a fresh session only: whatever this browser held ends
-            staff_sessions.close_session(session, previous, now)
+    found = login_throttle.sign_in(session, username, password, address=address, now=now)
+    secret = staff_sessions.open_session(session, found, now) if found else None
+    previous = request.cookies.get(SESSION_COOKIE)
+    if secret and previous:  # a fresh session only: whatever this browser held ends
+        staff_sessions.close_session(session, previous, now)
     if secret is None:
         # One answer for every refusal (wrong, unknown, locked, disabled, throttled).
         return RedirectResponse("/console/login?failed=1", status_code=303)
@@ -148,22 +146,22 @@ def login(
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, who: Staff) -> HTMLResponse:
+def home(request: Request, who: Staff, session: WriteSession) -> HTMLResponse:
     """The home page."""
-    services = services_of(request)
+    services = context_of(request)
     t = services.content.console
     return page(request, "home.html", who, welcome=t.welcome.format(name=who.staff.display_name),
                  role_name=t[f"role_{who.staff.role}"],
-                 summary=report_views.summary(services, who.scope))  # fmt: skip
+                 summary=report_views.summary(session, services, who.scope))  # fmt: skip
 
 
 @router.post("/logout")
-def logout(request: Request, who: Staff, token: Csrf = None) -> RedirectResponse:
+def logout(
+    request: Request, who: Staff, session: WriteSession, token: Csrf = None
+) -> RedirectResponse:
     """End the session."""
     check_csrf(request, who, token)
-    services = services_of(request)
-    with unit_of_work(services.database) as session:
-        staff_sessions.close_session(session, who.session_secret or "", services.clock())
+    staff_sessions.close_session(session, who.session_secret or "", context_of(request).clock())
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -173,42 +171,41 @@ def logout(request: Request, who: Staff, token: Csrf = None) -> RedirectResponse
 def change_password(
     request: Request,
     who: Staff,
+    session: WriteSession,
     current_password: Annotated[str, Form()],
     new_password: Annotated[str, Form()],
     token: Csrf = None,
 ) -> HTMLResponse:
     """Change the signed-in staff member's password."""
     check_csrf(request, who, token)
-    services = services_of(request)
+    services = context_of(request)
     t = services.content.console
     try:
-        with unit_of_work(services.database) as session:
-            me = session.get(StaffUser, who.staff.id)
-            assert me is not None
+        with session.begin_nested():  # a refusal keeps nothing of the change
             sessions, tokens = staff.change_password(
-                session, me, current=current_password, new=new_password, now=services.clock(),
-                keep_session=who.session_secret,
+                session, who.staff, current=current_password, new=new_password,
+                now=services.clock(), keep_session=who.session_secret,
             )  # fmt: skip
-    except staff.StaffError as refused:
+    except Refused as refused:
         problem = t.refused.format(field=refused.field, reason=refused.reason)
-        return account_page(request, who, problem=problem)
+        return account_page(request, who, session, problem=problem)
     ended = t.signed_out_elsewhere.format(sessions=sessions, tokens=tokens)
-    return account_page(request, who, notice=f"{t.password_changed}{ended}")
+    return account_page(request, who, session, notice=f"{t.password_changed}{ended}")
 
 
 @router.get("/staff", response_class=HTMLResponse)
-def staff_page(request: Request, who: Admin, added: bool = False) -> HTMLResponse:
+def staff_page(
+    request: Request, who: Admin, session: WriteSession, added: bool = False
+) -> HTMLResponse:
     """Staff of the admin's sub-district, and a form to add one."""
-    notice = services_of(request).content.console.staff_added if added else None
-    return _staff_page(request, who, notice=notice)
+    notice = context_of(request).content.console.staff_added if added else None
+    return _staff_page(request, who, session, notice=notice)
 
 
-def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLResponse:
-    services = services_of(request)
-    t = services.content.console
-    with Session(services.database) as session:
-        people = session.exec(staff.visible(who.scope).order_by("id")).all()
-        committees = scopes.committees(session, who.scope)
+def _staff_page(request: Request, who: Principal, session: Session, **context: Any) -> HTMLResponse:
+    t = context_of(request).content.console
+    people = staff.listed(session, who.scope)
+    committees = scopes.committees(session, who.scope)
     # Most accounts are committee staff: offer that first, the admin role last.
     roles = {role: t[f"role_{role}"] for role in sorted(ROLES, key=_ROLE_ORDER.index)}
     return page(request, "staff.html", who, people=people, committees=committees, roles=roles,
@@ -219,6 +216,7 @@ def _staff_page(request: Request, who: Principal, **context: Any) -> HTMLRespons
 def add_staff(
     request: Request,
     who: Admin,
+    session: WriteSession,
     username: Annotated[str, Form(max_length=64)],  # the columns' sizes
     display_name: Annotated[str, Form(max_length=100)],
     role: Annotated[str, Form(max_length=32)],
@@ -228,65 +226,76 @@ def add_staff(
 ) -> HTMLResponse | RedirectResponse:
     """Add a staff member to one of the admin's committees."""
     check_csrf(request, who, token)
-    services = services_of(request)
+    services = context_of(request)
     t = services.content.console
     try:
         # A committee id past the column's range names no committee, like an unknown one.
         if committee_id and form_id(committee_id) is None:
-            raise staff.StaffError("committee", "not found")
-        with unit_of_work(services.database) as session:
+            raise Refused("committee", "not found")
+        with session.begin_nested():  # a refusal keeps nothing of the account
             staff.create_in_scope(
                 session, who.scope, actor=audit.Actor.of(who.staff), username=username,
                 display_name=display_name, password=password, role=role,
                 committee_id=form_id(committee_id), now=services.clock(),
             )  # fmt: skip
-    except staff.StaffError as refused:
+    except Refused as refused:
         problem = t.refused.format(field=refused.field, reason=refused.reason)
-        return _staff_page(request, who, problem=problem)
+        return _staff_page(request, who, session, problem=problem)
     return RedirectResponse("/console/staff?added=1", status_code=303)
 
 
 @router.post("/staff/{staff_id}/{change}")
 def set_disabled(
-    request: Request, who: Admin, staff_id: PathId, change: str, token: Csrf = None
+    request: Request,
+    who: Admin,
+    session: WriteSession,
+    staff_id: PathId,
+    change: str,
+    token: Csrf = None,
 ) -> RedirectResponse:
     """Disable or re-enable a staff member the admin may see (404 otherwise)."""
     check_csrf(request, who, token)
     if change not in ("disable", "enable"):
         raise HTTPException(404, detail=[{"field": "change", "reason": "disable or enable"}])
-    services = services_of(request)
-    with unit_of_work(services.database) as session:
-        person = staff.get_visible(session, who.scope, staff_id)
-        if person is None or person.id == who.staff.id:
-            raise HTTPException(404, detail=[{"field": "staff_id", "reason": "not found"}])
-        staff.set_disabled(session, person, disabled=change == "disable",
-                           actor=audit.Actor.of(who.staff), now=services.clock())  # fmt: skip
+    person = staff.get_visible(session, who.scope, staff_id)
+    if person is None or person.id == who.staff.id:
+        raise HTTPException(404, detail=[{"field": "staff_id", "reason": "not found"}])
+    staff.set_disabled(
+        session, person, disabled=change == "disable", actor=audit.Actor.of(who.staff),
+        now=context_of(request).clock(),
+    )  # fmt: skip
     return RedirectResponse("/console/staff", status_code=303)
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
-    request: Request, who: Admin, actor: str | None = None, action: str | None = None
+    request: Request,
+    who: Admin,
+    session: WriteSession,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> HTMLResponse:
     """Search the audit log."""
-    services = services_of(request)
-    with Session(services.database) as session:
-        entries = audit.search(session, scope=who.scope, actor=actor or None,
-                               action=action or None, limit=500)  # fmt: skip
+    services = context_of(request)
+    entries = audit.search(session, scope=who.scope, actor=actor or None,
+                           action=action or None, limit=500)  # fmt: skip
     return page(request, "audit.html", who, entries=entries, local=_local(services),
                  filters={"actor": actor, "action": action})  # fmt: skip
 
 
 @router.get("/audit.csv")
 def audit_export(
-    request: Request, who: Admin, actor: str | None = None, action: str | None = None
+    request: Request,
+    who: Admin,
+    session: WriteSession,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> Response:
     """The audit log (filtered) as a CSV file for spreadsheets."""
-    services = services_of(request)
+    services = context_of(request)
     t = services.content.console
-    with Session(services.database) as session:
-        entries = audit.search(session, scope=who.scope, actor=actor or None,
-                               action=action or None, limit=100_000)  # fmt: skip
+    entries = audit.search(session, scope=who.scope, actor=actor or None,
+                           action=action or None, limit=100_000)  # fmt: skip
     local = _local(services)
     out = io.StringIO()
     writer = csv.writer(out)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from bot.console.inputs import ConsoleRoute, PathId, clean_input
-from bot.console.routes import Csrf, account_page, services_of
+from bot.console.routes import Csrf, account_page
 from bot.web.auth import Principal, check_csrf, require_staff
-from store.db import unit_of_work
+from bot.web.context import context_of
+from bot.web.db import WriteSession
 from store.staff import audit
 from store.staff import sessions as staff_sessions
 
@@ -22,32 +23,34 @@ Staff = Annotated[Principal, Depends(require_staff)]
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, who: Staff) -> HTMLResponse:
+def account(request: Request, who: Staff, session: WriteSession) -> HTMLResponse:
     """My account: change password, API tokens."""
-    return account_page(request, who)
+    return account_page(request, who, session)
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 def issue(
-    request: Request, who: Staff, name: Annotated[str, Form(max_length=100)], token: Csrf = None
+    request: Request,
+    who: Staff,
+    session: WriteSession,
+    name: Annotated[str, Form(max_length=100)],
+    token: Csrf = None,
 ) -> HTMLResponse:
     """Issue a personal API token; its secret is shown this once."""
     check_csrf(request, who, token)
-    services = services_of(request)
-    with unit_of_work(services.database) as session:
-        secret = staff_sessions.issue_token(session, who.staff, name, services.clock())
-    return account_page(request, who, new_token=secret)
+    secret = staff_sessions.issue_token(session, who.staff, name, context_of(request).clock())
+    return account_page(request, who, session, new_token=secret)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke(request: Request, who: Staff, token_id: PathId, token: Csrf = None) -> RedirectResponse:
+def revoke(
+    request: Request, who: Staff, session: WriteSession, token_id: PathId, token: Csrf = None
+) -> RedirectResponse:
     """Revoke one of my API tokens (404 for anyone else's)."""
     check_csrf(request, who, token)
-    services = services_of(request)
-    with unit_of_work(services.database) as session:
-        mine = staff_sessions.token_of(session, who.staff, token_id)
-        if mine is None:
-            raise HTTPException(404, detail=[{"field": "token_id", "reason": "not found"}])
-        staff_sessions.revoke_token(session, mine, actor=audit.Actor.of(who.staff),
-                                    now=services.clock())  # fmt: skip
+    mine = staff_sessions.token_of(session, who.staff, token_id)
+    if mine is None:
+        raise HTTPException(404, detail=[{"field": "token_id", "reason": "not found"}])
+    staff_sessions.revoke_token(session, mine, actor=audit.Actor.of(who.staff),
+                                now=context_of(request).clock())  # fmt: skip
     return RedirectResponse("/console/account", status_code=303)

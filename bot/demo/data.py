@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from store.places import lookup as place_lookup
 from store.places.models import Place
 from store.staff import accounts as staff
 from store.staff import audit
@@ -37,25 +38,24 @@ def load(session: Session, now: datetime) -> list[str]:
     home = staff.committee(session, district, COMMITTEE)
     accounts: dict[str, StaffUser] = {}
     for username, name, role, password in ACCOUNTS:
-        found = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+        found = staff.by_username(session, username)
         accounts[username] = found or staff.create(
             session, actor=audit.CLI, username=username, display_name=name, password=password,
             role=role, district=district, committee_of=None if role == SUBDISTRICT_ADMIN else home,
             now=now,
         )  # fmt: skip
-    known = set(session.exec(select(Place.name).where(Place.committee_id == home.id)))
     grid_worker = accounts["demo-grid"]
-    for name, grid, (lat, lng) in BUILDINGS:
-        if name not in known:
-            session.add(
-                Place(
-                    committee_id=home.id or 0, kind="building", name=name, grid_area=grid,
-                    handler_id=grid_worker.id if grid == "第一网格" else None, lat=lat, lng=lng,
-                )
-            )  # fmt: skip
-    for name, (lat, lng) in PUBLIC:
-        if name not in known:
-            place = Place(committee_id=home.id or 0, kind="public", name=name, lat=lat, lng=lng)
-            session.add(place)
-    session.flush()
+    committee_id = home.id or 0
+    buildings = [
+        Place(
+            committee_id=committee_id, kind="building", name=name, grid_area=grid,
+            handler_id=grid_worker.id if grid == "第一网格" else None, lat=lat, lng=lng,
+        )
+        for name, grid, (lat, lng) in BUILDINGS
+    ]  # fmt: skip
+    public = [
+        Place(committee_id=committee_id, kind="public", name=name, lat=lat, lng=lng)
+        for name, (lat, lng) in PUBLIC
+    ]
+    place_lookup.add_missing(session, committee_id, buildings + public)
     return list(accounts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,18 +17,26 @@ SCHEDULER_LOCK = 0x4C494E4C49
 
 
 @asynccontextmanager
-async def sole_scheduler(database: Database, *, poll_seconds: float = 5.0) -> AsyncIterator[None]:
-    """Hold the scheduler lock for the block, waiting while another scheduler holds it."""
+async def sole_scheduler(
+    database: Database, *, poll_seconds: float = 5.0, on_busy: Callable[[], None] = lambda: None
+) -> AsyncIterator[None]:
+    """Hold the scheduler lock for the block, waiting while another scheduler holds it.
+
+    `on_busy` is called each time the lock is found held by another scheduler.
+    """
     if database.dialect.name == "postgresql":
-        async with _advisory(database, poll_seconds):
+        async with _advisory(database, poll_seconds, on_busy):
             yield
     else:
-        async with _file_lock(Path(database.url.database or "linli.db"), poll_seconds):
+        path = Path(database.url.database or "linli.db")
+        async with _file_lock(path, poll_seconds, on_busy):
             yield
 
 
 @asynccontextmanager
-async def _advisory(database: Database, poll_seconds: float) -> AsyncIterator[None]:
+async def _advisory(
+    database: Database, poll_seconds: float, on_busy: Callable[[], None]
+) -> AsyncIterator[None]:
     # Session-level advisory locks belong to one connection: keep it open while scheduling.
     connection = await asyncio.to_thread(database.connect)
     held = False
@@ -36,6 +44,7 @@ async def _advisory(database: Database, poll_seconds: float) -> AsyncIterator[No
         while not held:
             held = await asyncio.to_thread(_try_advisory, connection)
             if not held:
+                on_busy()
                 await asyncio.sleep(poll_seconds)
         yield
     finally:
@@ -58,7 +67,9 @@ def _unlock_advisory(connection: Connection) -> None:
 
 
 @asynccontextmanager
-async def _file_lock(database_file: Path, poll_seconds: float) -> AsyncIterator[None]:
+async def _file_lock(
+    database_file: Path, poll_seconds: float, on_busy: Callable[[], None]
+) -> AsyncIterator[None]:
     path = database_file.with_name(database_file.name + ".scheduler.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
@@ -68,6 +79,7 @@ async def _file_lock(database_file: Path, poll_seconds: float) -> AsyncIterator[
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                on_busy()
                 await asyncio.sleep(poll_seconds)
         yield
     finally:

@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
-from bot.web.context import AppContext
-from store.db import unit_of_work
+from bot.web.context import AppContext, context_of
+from bot.web.db import WriteSession
 from store.staff import scope as scopes
 from store.staff import sessions as staff_sessions
 from store.staff.models import StaffUser
@@ -34,27 +35,21 @@ class NotSignedIn(Exception):
     """No valid session or token; the console redirects to sign-in, the API answers 401."""
 
 
-def _services(request: Request) -> AppContext:
-    return request.app.state.services
-
-
-def resolve(request: Request) -> Principal | None:
-    """The caller, or None (this is the one place credentials are checked)."""
-    services = _services(request)
-    now = services.clock()
+def resolve(request: Request, session: Session) -> Principal | None:
+    """The caller, or None: the one place credentials are checked (their use noted in `session`)."""
+    now = context_of(request).clock()
     header = request.headers.get("authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     secret = request.cookies.get(SESSION_COOKIE, "")
     if not token and not secret:
         return None
-    with unit_of_work(services.database) as session:
-        if token:
-            staff = staff_sessions.staff_for_token(session, token, now)
-        else:
-            staff = staff_sessions.staff_for_session(session, secret, now)
-        if staff is None:
-            return None
-        return Principal(staff, scopes.of(session, staff), None if token else secret)
+    if token:
+        staff = staff_sessions.staff_for_token(session, token, now)
+    else:
+        staff = staff_sessions.staff_for_session(session, secret, now)
+    if staff is None:
+        return None
+    return Principal(staff, scopes.of(session, staff), None if token else secret)
 
 
 # Declared so the OpenAPI schema (and /docs' Authorize button) shows how to call the API; the
@@ -64,10 +59,13 @@ _bearer = HTTPBearer(auto_error=False, description="a personal API token (lnl_â€
 
 def require_staff(
     request: Request,
+    session: WriteSession,
     _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> Principal:
     """A dependency for every protected route: the caller, or NotSignedIn."""
-    principal = resolve(request)
+    # The request's WriteSession records the sign-in's use; a route taking WriteSession gets
+    # the same session (FastAPI resolves a dependency once per request).
+    principal = resolve(request, session)
     if principal is None:
         raise NotSignedIn()
     request.state.principal = principal
@@ -92,6 +90,6 @@ def check_csrf(request: Request, principal: Principal, submitted: str | None) ->
     """Refuse a cookie-authenticated form post without the session's token."""
     if principal.session_secret is None:
         return
-    expected = csrf_token(_services(request), principal.session_secret)
+    expected = csrf_token(context_of(request), principal.session_secret)
     if not submitted or not hmac.compare_digest(expected, submitted):
         raise HTTPException(403, detail=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])

@@ -1,24 +1,28 @@
-"""What one running app holds: settings, content, database, engine, gate, handler."""
+"""What one running app holds: settings, content, database, engine, gate, handler.
+
+bot/main.py builds it; everything else only reads it, so this module imports none of the parts'
+packages at run time (the webhook imports bot/web, never the other way round).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from anyio import CapacityLimiter
-from sqlalchemy.engine import Engine as Database
+from fastapi import Request
 
-from bot.webhook.handler import PushHandler
-from bot.wechat.gate import Gate
-from config.content import Content, load_content
-from config.settings import Settings
-from flows.engine import Engine
-from flows.registry import build_engine
-from flows.steps import Flow
-from store.db import make_engine
-from store.sealing import Sealer
+if TYPE_CHECKING:
+    from anyio import CapacityLimiter
+    from sqlalchemy.engine import Engine as Database
+
+    from bot.webhook.handler import PushHandler
+    from bot.wechat.gate import Gate
+    from config.content import Content
+    from config.settings import Settings
+    from flows.engine import Engine
+    from store.sealing import Sealer
 
 
 @dataclass
@@ -39,20 +43,6 @@ class AppContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-def build_context(
-    settings: Settings, database: Database | None = None, flows: Sequence[Flow] | None = None
-) -> AppContext:
-    """Build everything from settings; bad content raises ContentError here, at start-up."""
-    content = load_content(settings.content_dir)
-    database = database or make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    engine = build_engine(
-        content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
-    )
-    window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
-    sealer = Sealer(settings.data_key)
-    handler = PushHandler(
-        database, engine, content, replay_window=window, tz=ZoneInfo(settings.timezone),
-        sealer=sealer,
-    )  # fmt: skip
-    slots = CapacityLimiter(settings.db_pool_size)
-    return AppContext(settings, content, database, engine, Gate(settings), handler, sealer, slots)
+def context_of(request: Request) -> AppContext:
+    """The running app's context, for a route or dependency serving this request."""
+    return request.app.state.services

@@ -2,6 +2,8 @@
 
 `WriteSession` commits once, when the route returns, and before the answer is sent (so a failed
 commit is never reported as done); it rolls back if the route raises. `ReadSession` never writes.
+Signing in writes (the session's or token's last use), so `require_staff` takes the WriteSession:
+a signed-in route takes WriteSession too, even to read, and FastAPI hands both the same session.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.web.context import context_of
 from store.db import unit_of_work
 
 
 def _database(request: Request) -> Engine:
-    return request.app.state.services.database
+    return context_of(request).database
 
 
 def read_session(request: Request) -> Iterator[Session]:

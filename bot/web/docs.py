@@ -12,8 +12,11 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from bot.web.auth import NotSignedIn, resolve
+from bot.web.context import context_of
+from bot.web.db import WriteSession
 from config.settings import Env
 
 # Swagger UI 5 (it renders OpenAPI 3.1, which FastAPI writes), as shipped by fastapi-offline.
@@ -44,17 +47,17 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
 
 
-def _open_to(request: Request) -> bool:
+def _open_to(request: Request, session: Session) -> bool:
     """Dev and demo show the docs to anyone; production to a signed-in console or a token."""
-    if request.app.state.services.settings.env in OPEN_IN:
+    if context_of(request).settings.env in OPEN_IN:
         return True
-    return resolve(request) is not None
+    return resolve(request, session) is not None
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def docs(request: Request) -> Response:
+def docs(request: Request, session: WriteSession) -> Response:
     """Swagger UI for /openapi.json, loading nothing from outside the app."""
-    if not _open_to(request):
+    if not _open_to(request, session):
         return RedirectResponse("/console/login", status_code=303)
     root = request.scope.get("root_path", "")
     page = get_swagger_ui_html(
@@ -81,9 +84,9 @@ def csp_for(html: str) -> str:
 
 
 @router.get(OPENAPI)
-def openapi(request: Request) -> JSONResponse:
+def openapi(request: Request, session: WriteSession) -> JSONResponse:
     """The OpenAPI schema of the staff API (401 in production unless signed in)."""
-    if not _open_to(request):
+    if not _open_to(request, session):
         raise NotSignedIn()
     return JSONResponse(request.app.openapi())
 

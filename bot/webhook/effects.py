@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.delivery.wecom import notice
 from bot.reports import service as reporting
@@ -16,14 +16,16 @@ from config.content import Content
 from flows import place_names
 from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
 from flows.inputs import mask_numbers_in
+from flows.masking import mask_openid
 from flows.reports import FOLLOW_UP, FOLLOW_UP_LATE
 from store.outbox import messages as outbox
+from store.places import lookup as place_lookup
 from store.places.models import Place
 from store.reports import due as report_due
 from store.reports import service as reports
 from store.residents import human
 from store.sealing import Sealer
-from store.staff.models import Committee, SubDistrict
+from store.staff import installation
 
 # What an applier learnt that the reply may mention, e.g. {"reference": "BS-20261128-0042"}.
 Facts = dict[str, str]
@@ -58,21 +60,22 @@ def _request_human(session: Session, effect: RequestHuman, context: Context) -> 
         audience=outbox.STAFF,
         recipient="staff",
         kind="staff_notice",
-        payload={"text": notice(wording, resident=_masked(effect.openid), text=text)},
+        payload={"text": notice(wording, resident=mask_openid(effect.openid), text=text)},
         now=context.now,
     )
 
 
 def _file_report(session: Session, effect: FileReport, context: Context) -> Facts:
-    place = session.get(Place, effect.place_id) if effect.place_id else None
+    place = place_lookup.get(session, effect.place_id) if effect.place_id else None
     new = reports.NewReport(
         category=effect.category,
         description=effect.description,
         source="wechat",
         answers=[dict(a) for a in effect.answers],
         reporter_openid=effect.openid,
-        committee_id=place.committee_id if place else _sole(session, Committee),
-        sub_district_id=_sole(session, SubDistrict),
+        # A report at no known place goes to the installation's only committee, if it has one.
+        committee_id=place.committee_id if place else installation.sole_committee(session),
+        sub_district_id=installation.sole_sub_district(session),
         place_id=place.id if place else None,
         place_text=effect.place_text,
         lat=effect.lat,
@@ -89,7 +92,7 @@ def _file_report(session: Session, effect: FileReport, context: Context) -> Fact
 def _follow_report(session: Session, effect: FollowReport, context: Context) -> Facts:
     report = reports.by_reference(session, effect.reference, lock=True)
     if report is not None:
-        reports.follow(session, report, effect.openid, context.now)
+        reporting.follow(session, context.content, report, effect.openid, context.now)
     return {"reference": effect.reference}
 
 
@@ -101,12 +104,6 @@ def _answer_follow_up(session: Session, effect: AnswerFollowUp, context: Context
             now=context.now,
         )  # fmt: skip
     return {"reference": effect.reference}
-
-
-def _sole(session: Session, table: type[Committee] | type[SubDistrict]) -> int | None:
-    """The only committee (or sub-district) of the installation: unplaced reports go there."""
-    ids = session.exec(select(table.id).limit(2)).all()
-    return ids[0] if len(ids) == 1 else None
 
 
 APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], Facts | None]] = {
@@ -127,10 +124,6 @@ def fill(reply: str, facts: Facts) -> str:
     for name, value in facts.items():
         reply = reply.replace("{" + name + "}", value)
     return reply
-
-
-def _masked(openid: str) -> str:
-    return f"…{openid[-4:]}" if len(openid) > 4 else "…"
 
 
 class StorePort:
@@ -165,8 +158,7 @@ class StorePort:
     def places(self) -> list[Place]:
         """Every known place (loaded once per message)."""
         if self._places is None:
-            query = select(Place).order_by(Place.committee_id, Place.id)  # type: ignore[arg-type]
-            self._places = list(self.session.exec(query))
+            self._places = place_lookup.every(self.session)
         return self._places
 
     def match_place(self, text: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from bot.wechat.payload import PayloadError
 from config.content import Content
 from flows.engine import Engine, State
 from flows.inbound import Inbound
+from flows.masking import mask_openid
 from store.db import unit_of_work
 from store.inbound import messages as inbound_store
 from store.inbound import nonces
@@ -83,7 +84,7 @@ class PushHandler:
                 if dropped and attempt == 1:
                     continue
                 log.exception(
-                    "push from %s failed; storing it with an apology", _mask(inbound.openid)
+                    "push from %s failed; storing it with an apology", mask_openid(inbound.openid)
                 )
                 break
         try:
@@ -167,7 +168,3 @@ class PushHandler:
             mode=push.mode,
             received_at=now,
         )
-
-
-def _mask(openid: str) -> str:
-    return openid[:6] + "…" if len(openid) > 6 else "…"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,16 +124,30 @@ def status_of(session: Session, key: str) -> str | None:
     return session.execute(query).scalar_one_or_none()
 
 
-def customer_service_sent_since(session: Session, openid: str, since: datetime) -> int:
-    """How many customer-service messages went to a resident since a moment."""
-    query = select(func.count()).where(
-        OutboxMessage.recipient == openid,
-        OutboxMessage.audience == RESIDENT,
-        OutboxMessage.channel == "custom",
-        OutboxMessage.status == SENT,
-        OutboxMessage.sent_at >= since,
+def customer_service_sent_since_last_message(
+    session: Session, openids: Collection[str], opened_after: datetime
+) -> dict[str, int]:
+    """Customer-service messages sent to each resident since their last message, in one query.
+
+    Only residents whose last message came after `opened_after` (an open window) are counted;
+    the others, and residents sent nothing, are absent.
+    """
+    if not openids:
+        return {}
+    query = (
+        select(OutboxMessage.recipient, func.count())
+        .join(WeChatUser, WeChatUser.openid == OutboxMessage.recipient)
+        .where(
+            OutboxMessage.recipient.in_(openids),
+            OutboxMessage.audience == RESIDENT,
+            OutboxMessage.channel == "custom",
+            OutboxMessage.status == SENT,
+            WeChatUser.last_message_at > opened_after,
+            OutboxMessage.sent_at >= WeChatUser.last_message_at,
+        )
+        .group_by(OutboxMessage.recipient)
     )
-    return session.execute(query).scalar_one()
+    return {openid: count for openid, count in session.execute(query)}
 
 
 def record_job_finish(session: Session, wechat_msg_id: int, report: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from store.errors import Refused
 from store.places.models import Place
 from store.staff import audit
 from store.staff.scope import Scope
@@ -38,27 +39,19 @@ _FALLBACKS = ("utf-8", "gb18030")
 _REFUSED = frozenset(("Cc", "Cs"))
 
 
-class PlaceError(ValueError):
-    """A place refused: `field` names what was wrong, `code` which rule (for the console)."""
-
-    def __init__(self, field: str, reason: str, code: str = "", line: int = 0) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-        self.code = code or field
-        self.line = line  # of the sheet, for a file that cannot be read past it
-
-
-def visible(scope: Scope) -> Any:
-    """A query for the places of the scope's committees."""
-    return scope.filter(select(Place), Place.committee_id)
+def visible(scope: Scope, *, committee_id: int | None = None, kind: str | None = None) -> Any:
+    """A query for the places of the scope's committees (of one committee, of one kind)."""
+    query = scope.filter(select(Place), Place.committee_id)
+    if committee_id is not None:
+        query = query.where(Place.committee_id == committee_id)
+    if kind:
+        query = query.where(Place.kind == kind)
+    return query
 
 
 def listed(session: Session, scope: Scope, committee_id: int | None = None) -> Sequence[Place]:
     """Places the scope may see, by committee and name."""
-    query = visible(scope)
-    if committee_id is not None:
-        query = query.where(Place.committee_id == committee_id)
+    query = visible(scope, committee_id=committee_id)
     return session.exec(query.order_by(Place.committee_id, Place.name)).all()
 
 
@@ -66,22 +59,22 @@ def _text(field: str, value: str) -> str:
     """A one-line text field: no control characters, at most MAX_TEXT characters."""
     value = value.strip()
     if any(unicodedata.category(char) in _REFUSED for char in value):
-        raise PlaceError(field, "no control characters", "control")
+        raise Refused(field, "no control characters", code="control")
     if len(value) > MAX_TEXT:
-        raise PlaceError(field, f"at most {MAX_TEXT} characters", "too_long")
+        raise Refused(field, f"at most {MAX_TEXT} characters", code="too_long")
     return value
 
 
 def _checked(kind: str, name: str, lat: float | None, lng: float | None) -> tuple[str, str]:
     name = _text("name", name)
     if not name:
-        raise PlaceError("name", f"1 to {MAX_TEXT} characters")
+        raise Refused("name", f"1 to {MAX_TEXT} characters")
     if kind.strip() not in KINDS:
-        raise PlaceError("kind", "楼栋/building or 公共场所/public")
+        raise Refused("kind", "楼栋/building or 公共场所/public")
     if (lat is None) != (lng is None):
-        raise PlaceError("lat", "give both latitude and longitude, or neither")
+        raise Refused("lat", "give both latitude and longitude, or neither")
     if lat is not None and lng is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise PlaceError("lat", "latitude -90..90 and longitude -180..180")
+        raise Refused("lat", "latitude -90..90 and longitude -180..180")
     return KINDS[kind.strip()], name
 
 
@@ -100,7 +93,7 @@ def save(
 ) -> tuple[Place, bool]:
     """Add a place, or update the one with the same name; (place, created)."""
     if not scope.allows(committee_id):
-        raise PlaceError("committee_id", "not found")
+        raise Refused("committee_id", "not found")
     kind, name = _checked(kind, name, lat, lng)
     grid_area = _text("grid_area", grid_area or "") or None
     existing = session.exec(
@@ -125,13 +118,13 @@ class ImportResult:
 
     created: int
     updated: int
-    problems: list[tuple[int, PlaceError]]
+    problems: list[tuple[int, Refused]]
 
 
 def read_sheet(raw: bytes) -> str:
     """The text of an uploaded CSV sheet: UTF-8 or UTF-16 by their BOM, else UTF-8, else GBK."""
     if len(raw) > MAX_SHEET_BYTES:
-        raise PlaceError("file", f"at most {MAX_SHEET_BYTES} bytes", "file_size")
+        raise Refused("file", f"at most {MAX_SHEET_BYTES} bytes", code="file_size")
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             try:
@@ -144,7 +137,7 @@ def read_sheet(raw: bytes) -> str:
                 return raw.decode(encoding)
             except UnicodeDecodeError:
                 continue
-    raise PlaceError("file", "not a CSV text in UTF-8, UTF-16 or GBK", "encoding")
+    raise Refused("file", "not a CSV text in UTF-8, UTF-16 or GBK", code="encoding")
 
 
 def import_csv(
@@ -157,7 +150,7 @@ def import_csv(
     now: datetime,
 ) -> ImportResult:
     """Add or update places from a CSV sheet; a bad row is reported and the others still load,
-    a file that cannot be read as CSV loads nothing (PlaceError)."""
+    a file that cannot be read as CSV loads nothing (Refused)."""
     # newline="": rows may end in \r\n, \n or a bare \r (old Mac Excel).
     reader = csv.DictReader(io.StringIO(read_sheet(sheet).lstrip("\ufeff"), newline=""))
     try:
@@ -169,9 +162,9 @@ def import_csv(
         for key, names in COLUMNS.items()
     }
     if found["name"] is None:
-        return ImportResult(0, 0, [(1, PlaceError("name", "a 名称 column is needed", "columns"))])
+        return ImportResult(0, 0, [(1, Refused("name", "a 名称 column is needed", code="columns"))])
     created = updated = 0
-    problems: list[tuple[int, PlaceError]] = []
+    problems: list[tuple[int, Refused]] = []
     rows = iter(reader)
     while True:
         try:
@@ -182,7 +175,7 @@ def import_csv(
             raise _unreadable(reader.line_num + 1) from broken
         line = reader.line_num
         if len(problems) + created + updated >= MAX_SHEET_ROWS:
-            raise PlaceError("file", f"more than {MAX_SHEET_ROWS} rows", "rows", line=line)
+            raise Refused("file", f"more than {MAX_SHEET_ROWS} rows", code="rows", line=line)
 
         def cell(key: str, row: dict[str, str] = row) -> str:
             column = found[key]
@@ -197,7 +190,7 @@ def import_csv(
                     kind=cell("kind") or "楼栋", name=cell("name"), now=now,
                     grid_area=cell("grid_area") or None, lat=lat, lng=lng,
                 )  # fmt: skip
-        except PlaceError as problem:
+        except Refused as problem:
             problems.append((line, problem))
             continue
         created, updated = created + new, updated + (not new)
@@ -205,15 +198,15 @@ def import_csv(
 
 
 def number(field: str, text: str) -> float | None:
-    """A typed coordinate: None when blank, PlaceError when not a number."""
+    """A typed coordinate: None when blank, Refused when not a number."""
     text = text.strip()
     if not text:
         return None
     try:
         return float(text)
     except ValueError:
-        raise PlaceError(field, "lat/lng must be numbers", "number") from None
+        raise Refused(field, "lat/lng must be numbers", code="number") from None
 
 
-def _unreadable(line: int) -> PlaceError:
-    return PlaceError("file", f"line {line}: not readable as CSV", "unreadable", line=line)
+def _unreadable(line: int) -> Refused:
+    return Refused("file", f"line {line}: not readable as CSV", code="unreadable", line=line)

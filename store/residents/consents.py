@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from store.residents.models import NotificationConsent
 from store.upsert import insert_for
@@ -23,3 +24,16 @@ def record(
             set_={"accepted": accepted, "updated_at": now},
         )
     )
+
+
+def accepted(session: Session, openids: Collection[str]) -> dict[str, frozenset[str]]:
+    """The templates each resident accepted, in one query (residents accepting none are absent)."""
+    if not openids:
+        return {}
+    query = select(NotificationConsent).where(
+        NotificationConsent.openid.in_(openids), NotificationConsent.accepted.is_(True)
+    )
+    found: dict[str, set[str]] = {}
+    for consent in session.exec(query):
+        found.setdefault(consent.openid, set()).add(consent.template_id)
+    return {openid: frozenset(templates) for openid, templates in found.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,3 +58,10 @@ def seen(
 def get(session: Session, openid: str) -> WeChatUser | None:
     """One user by openid."""
     return session.exec(select(WeChatUser).where(WeChatUser.openid == openid)).first()
+
+
+def of(session: Session, openids: Collection[str]) -> Sequence[WeChatUser]:
+    """The known users among some openids, in one query."""
+    if not openids:
+        return []
+    return session.exec(select(WeChatUser).where(WeChatUser.openid.in_(openids))).all()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 from sqlmodel import Session, select
 
+from store.errors import Refused
 from store.staff import audit, passwords
 from store.staff import sessions as staff_sessions
 from store.staff.models import ROLES, SUBDISTRICT_ADMIN, Committee, StaffUser, SubDistrict
@@ -17,19 +19,12 @@ MAX_FAILED_LOGINS = 5
 LOCK_OUT_FOR = timedelta(minutes=15)
 
 
-class StaffError(ValueError):
-    """A staff operation refused; `field` names what was wrong."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-def visible(scope: Scope) -> Any:
-    """A query for the staff a scope may see: its committees' staff, and for a sub-district
-    admin also the sub-district's own admins."""
+def visible(scope: Scope, *, role: str | None = None) -> Any:
+    """A query for the staff a scope may see (with this role, if given): its committees' staff,
+    and for a sub-district admin also the sub-district's own admins."""
     query = select(StaffUser)
+    if role:
+        query = query.where(StaffUser.role == role)
     if scope.admin:
         return query.where(
             StaffUser.committee_id.in_(scope.committee_ids)
@@ -39,6 +34,11 @@ def visible(scope: Scope) -> Any:
             )
         )
     return query.where(StaffUser.committee_id.in_(scope.committee_ids))
+
+
+def listed(session: Session, scope: Scope) -> Sequence[StaffUser]:
+    """The staff a scope may see, oldest account first."""
+    return session.exec(visible(scope).order_by(StaffUser.id)).all()
 
 
 def get_visible(session: Session, scope: Scope, staff_id: int) -> StaffUser | None:
@@ -61,10 +61,10 @@ def create_in_scope(
     """A new account in one of the scope's committees (or the scope's sub-district)."""
     home = session.get(Committee, committee_id) if committee_id is not None else None
     if committee_id is not None and (home is None or not scope.allows(home.id)):
-        raise StaffError("committee", "not found")
+        raise Refused("committee", "not found")
     district = session.get(SubDistrict, scope.sub_district_id)
     if district is None or not scope.admin:
-        raise StaffError("role", "only a sub-district admin adds staff")
+        raise Refused("role", "only a sub-district admin adds staff")
     return create(
         session, actor=actor, username=username, display_name=display_name, password=password,
         role=role, district=district, committee_of=home, now=now,
@@ -106,21 +106,19 @@ def create(
     committee_of: Committee | None,
     now: datetime,
 ) -> StaffUser:
-    """A new staff account; refused with StaffError naming the field."""
+    """A new staff account; refused (Refused) naming the field."""
     username = username.strip()
     if not username or not username.isascii() or " " in username:
-        raise StaffError("username", "letters, digits and ._- only, no spaces")
+        raise Refused("username", "letters, digits and ._- only, no spaces")
     if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
-        raise StaffError("username", "already taken")
+        raise Refused("username", "already taken", conflict=True)
     if role not in ROLES:
-        raise StaffError("role", f"one of {', '.join(ROLES)}")
+        raise Refused("role", f"one of {', '.join(ROLES)}")
     if (role == SUBDISTRICT_ADMIN) != (committee_of is None):
-        raise StaffError(
-            "committee", "required for committee roles, empty for a sub-district admin"
-        )
+        raise Refused("committee", "required for committee roles, empty for a sub-district admin")
     weak = passwords.weakness(password, username)
     if weak:
-        raise StaffError("password", weak)
+        raise Refused("password", weak)
     staff = StaffUser(
         username=username,
         display_name=display_name.strip() or username,
@@ -149,7 +147,7 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     """
     name = username.strip()
     # No account has a NUL (PostgreSQL refuses one in a query): treated as an unknown name.
-    found = None if "\x00" in name else _by_username(session, name)
+    found = None if "\x00" in name else by_username(session, name)
     matches = passwords.verify(found.password_hash if found else _dummy_hash(), password)
     if found is None or found.disabled:
         return None
@@ -170,7 +168,8 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     return found
 
 
-def _by_username(session: Session, username: str) -> StaffUser | None:
+def by_username(session: Session, username: str) -> StaffUser | None:
+    """One account by username."""
     return session.exec(select(StaffUser).where(StaffUser.username == username)).first()
 
 
@@ -186,10 +185,10 @@ def change_password(
     """Set a new password after checking the current one; every other session and every API
     token ends (`keep_session` is the caller's own). Returns how many sessions and tokens ended."""
     if not passwords.verify(staff.password_hash, current):
-        raise StaffError("current_password", "does not match")
+        raise Refused("current_password", "does not match")
     weak = passwords.weakness(new, staff.username)
     if weak:
-        raise StaffError("new_password", weak)
+        raise Refused("new_password", weak)
     staff.password_hash = passwords.hash_password(new)
     staff.password_changed_at = now
     session.add(staff)

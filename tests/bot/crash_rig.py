@@ -1,15 +1,13 @@
-"""Real processes for crash tests: the standalone sandbox, `linli worker`, and polling helpers."""
+"""Real processes for crash tests: the standalone sandbox and `linli worker`."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,34 +16,11 @@ import httpx
 import yaml
 from sqlalchemy.engine import Engine
 
+from tests.processes import free_port, until
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CONTENT = ROOT / "config" / "content" / "zh-CN"
 APP_ID, SECRET = "wxcrashtest000001", "crash-test-secret"
-DEADLINE_SECONDS = 180.0
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def until(
-    done: Callable[[], bool],
-    what: str,
-    watched: Sequence[subprocess.Popen[Any]] = (),
-    *,
-    deadline: float = DEADLINE_SECONDS,
-    interval: float = 0.05,
-) -> None:
-    """Poll until `done`, failing at the deadline or as soon as a watched process dies."""
-    give_up = time.monotonic() + deadline
-    while not done():
-        for process in watched:
-            assert process.poll() is None, f"{process.args} exited with {process.returncode}"
-        assert time.monotonic() < give_up, f"timed out waiting for {what}"
-        time.sleep(interval)
 
 
 def _answers(base: str) -> bool:
@@ -69,15 +44,22 @@ def stop(process: subprocess.Popen[Any], *, grace: float = 10.0) -> int:
 
 @contextmanager
 def sandbox_process(folder: Path) -> Iterator[httpx.Client]:
-    """`python -m bot.cli_sandbox` in its own process; yields a client for its base URL."""
+    """`python -m bot.cli.sandbox` in its own process; yields a client for its base URL."""
     port = free_port()
     env = {**os.environ, "LINLI_WECHAT_APP_ID": APP_ID, "LINLI_WECHAT_APP_SECRET": SECRET}
     command = [sys.executable, "-m", "bot.cli.sandbox", "--port", str(port)]
-    with (folder / "sandbox.log").open("w") as log:
+    log_path = folder / "sandbox.log"
+    with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
-            until(lambda: _answers(base), "the sandbox to answer", [process], deadline=60)
+            until(
+                lambda: _answers(base),
+                "the sandbox to answer",
+                [process],
+                deadline=60,
+                log=log_path,
+            )
             with httpx.Client(base_url=base, timeout=30) as client:
                 yield client
         finally:

@@ -30,10 +30,10 @@ from tests.bot.crash_rig import (
     kill,
     sandbox_process,
     stop,
-    until,
     worker_process,
 )
 from tests.bot.delivery_rig import Rig, rig, with_template
+from tests.processes import until
 
 DATA = {"thing1": {"value": "已受理"}}
 

@@ -13,7 +13,7 @@ from bot.main import create_app
 from bot.sandbox.pusher import Pusher
 from store.inbound.models import InboundMessage
 from store.residents.models import Conversation, HumanRequest
-from tests.chat import APP_ID, MODES, TOKEN, settings_for
+from tests.chat import APP_ID, MODES, TOKEN, WORDS, settings_for
 
 
 def _count(database: Engine, model: type, **where: object) -> int:
@@ -44,7 +44,7 @@ def test_a_retried_message_gets_the_stored_reply_and_runs_nothing(
     [r1] = asyncio.run(_post_all(app, [(first.params, first.body)]))
     [r2] = asyncio.run(_post_all(app, [(retry.params, retry.body)]))
     assert pusher.read_reply(r1.text)["Content"] == pusher.read_reply(r2.text)["Content"]
-    assert "工作人员" in pusher.read_reply(r2.text)["Content"]
+    assert WORDS.bot.human_requested in pusher.read_reply(r2.text)["Content"]
     assert _count(database, InboundMessage) == 1
     assert _count(database, HumanRequest) == 1
 
@@ -66,7 +66,7 @@ def test_identical_pushes_at_the_same_moment_are_stored_once_and_run_once(databa
     responses = asyncio.run(_post_all(app, [(pushed.params, pushed.body)] * 12))
     assert {r.status_code for r in responses} == {200}
     replies = {pusher.read_reply(r.text)["Content"] for r in responses}
-    assert len(replies) == 1 and "工作人员" in replies.pop()
+    assert len(replies) == 1 and WORDS.bot.human_requested in replies.pop()
     assert _count(database, InboundMessage) == 1
     assert _count(database, HumanRequest, openid="o_race") == 1
 

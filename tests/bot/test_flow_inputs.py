@@ -10,6 +10,7 @@ from store.inbound.models import InboundMessage
 from store.residents.models import Conversation
 from tests.chat import (
     MODES,
+    WORDS,
     Answers,
     Sends,
     SendsImage,
@@ -17,12 +18,15 @@ from tests.chat import (
     SendsVoice,
     Stored,
     Wait,
+    menu_item,
     open_chat,
     run,
 )
 from tests.flows.sample_flow import OTHER, REGISTER
 
 FLOWS = (REGISTER, OTHER)
+# The flow's questions are the sample flow's; the hints and notices are the shipped content's.
+HINTS = WORDS.bot.hints
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -32,19 +36,19 @@ def test_a_resident_answers_every_kind_of_question_across_a_restart(
     chat = open_chat(database, mode, flows=FLOWS)
     run(chat, [
         Sends("登记"),
-        Answers("选哪一种？", "1. 甲类"),
+        Answers("选哪一种？", menu_item(1, "甲类")),
         Sends("三"),
-        Answers("请回复选项前面的数字"),
+        Answers(HINTS.choice),
         Sends("甲"),
         Answers("您的姓名？"),
         Sends("张阿姨"),
         Answers("您的手机号？"),
         Sends("138 1234 567"),
-        Answers("手机号应是11位数字"),
+        Answers(HINTS.mobile),
         Sends("+86 138-1234-5678"),
         Answers("您的身份证号？"),
         Sends("110105194912310021"),
-        Answers("校验不通过"),
+        Answers(HINTS.id_card_invalid),
         Sends("11010519491231002x"),
         Answers("哪一天来？"),
         Stored(Conversation, flow="register", step="day"),
@@ -52,11 +56,11 @@ def test_a_resident_answers_every_kind_of_question_across_a_restart(
     chat = open_chat(database, mode, flows=FLOWS, clock=chat.clock)  # the process restarts
     run(chat, [
         Sends("2月30日"),
-        Answers("没有看懂日期"),
+        Answers(HINTS.date),
         Sends("下周一"),
         Answers("请发送位置"),
         Sends("就在3栋"),
-        Answers("选择「位置」发送"),
+        Answers(HINTS.location),
         SendsLocation(23.1291, 113.2644, "小区门口"),
         Answers("要拍照吗？"),
         Sends("返回"),
@@ -65,7 +69,7 @@ def test_a_resident_answers_every_kind_of_question_across_a_restart(
         Sends("好的"),
         Answers("请发照片"),
         Sends("拍好了"),
-        Answers("请发送一张照片"),
+        Answers(HINTS.image),
         SendsImage(),
         Answers("请说一句话"),
         SendsVoice("楼道的灯坏了"),
@@ -83,7 +87,7 @@ def test_cancel_in_the_middle_forgets_the_answers(database: Engine) -> None:
     run(chat, [
         Sends("登记"), Sends("1"), Sends("李伯伯"),
         Sends("取消"),
-        Answers("已取消", "1. 测试登记", "2. 别的服务"),
+        Answers(WORDS.bot.cancelled, menu_item(1, REGISTER.title), menu_item(2, OTHER.title)),
         Stored(Conversation, flow=None, step=None),
     ])  # fmt: skip
 
@@ -94,6 +98,6 @@ def test_a_flow_left_idle_times_out_and_the_next_message_starts_afresh(database:
         Sends("登记"), Sends("1"),
         Wait(minutes=31),
         Sends("2"),
-        Answers("超过30分钟没有继续", "说点什么"),
+        Answers(WORDS.bot.timed_out.format(minutes=30), "说点什么"),
         Stored(Conversation, flow="other"),
     ])  # fmt: skip

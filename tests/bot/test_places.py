@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from bot.main import create_app
 from store.db import unit_of_work
+from store.errors import Refused
 from store.places import service as places
 from store.places.models import Place
 from store.staff import audit
@@ -101,7 +102,7 @@ def test_places_of_another_committee_are_out_of_reach(database: Engine) -> None:
         try:
             places.save(session, scope, actor=audit.CLI, committee_id=west.committee_id,
                         kind="楼栋", name="9栋", now=NOW)  # fmt: skip
-        except places.PlaceError as refused:
+        except Refused as refused:
             assert refused.field == "committee_id"
         else:
             raise AssertionError("a place was added to another committee")

@@ -18,11 +18,13 @@ from config.settings import Settings
 from store.db import make_engine
 from store.inbound.models import InboundMessage
 from store.migrate import upgrade
+from tests.chat import WORDS, menu_item
 from tests.production import PRODUCTION_SECRETS
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 STATIC = Path(__file__).parents[2] / "bot" / "simulator" / "static"
-GREETING_MENU = "1. 办事指南"
+GREETING_MENU = menu_item(1, WORDS.office.title)
+FOURTH_TOPIC = WORDS.office.topics[3].title  # what "1" then "4" asks about
 
 
 class Client:
@@ -141,10 +143,10 @@ def test_subscribe_then_menu_choices_answer_through_wechat(
     assert GREETING_MENU in greeting["reply"]
 
     topics = client.send("sim-0000abcd", "text", text="1")
-    assert "4. 老年人优待卡" in topics["reply"]
+    assert menu_item(4, FOURTH_TOPIC) in topics["reply"]
     answer = client.send("sim-0000abcd", "text", text="4")
     assert answer["status"] == 200
-    assert "老年人优待卡" in answer["reply"]
+    assert FOURTH_TOPIC in answer["reply"]
     assert "\n" in answer["reply"]
 
     assert _modes(database, "sim-0000abcd") == {mode}
@@ -179,7 +181,7 @@ def test_history_returns_the_chat_in_order(client: Client) -> None:
         "[位置] 小区门口",
     ]
     assert GREETING_MENU in items[0]["reply"]
-    assert "老年人优待卡" in items[2]["reply"]
+    assert FOURTH_TOPIC in items[2]["reply"]
     assert all(item["at"] for item in items)
     assert client.get("/simulator/api/history", params={"openid": "sim-nobody"}).json() == []
 

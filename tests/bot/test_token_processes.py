@@ -1,17 +1,14 @@
 """Two real processes share one access token through the database: one refresh, never ping-pong.
 
-The sandbox runs standalone under uvicorn (`python -m bot.cli_sandbox`); two racing processes
+The sandbox runs standalone under uvicorn (`python -m bot.cli.sandbox`); two racing processes
 (tests/bot/token_race.py) send through it against the test's database, released by a barrier.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,53 +17,19 @@ from sqlalchemy.engine import Engine
 
 from store.db import unit_of_work
 from store.outbox import access_token as stored_tokens
+from tests.bot.crash_rig import APP_ID, SECRET, sandbox_process
+from tests.processes import until
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_ID = "wxracetest0000001"
-SECRET = "race-test-secret"
 DEADLINE_SECONDS = 60.0
 RACERS = ("a", "b")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _until(done: Callable[[], bool], what: str, watched: list[subprocess.Popen]) -> None:
-    """Poll until `done`, failing early if a watched process died."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not done():
-        for process in watched:
-            assert process.poll() is None, f"{process.args} exited with {process.returncode}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
-def _sandbox_ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/_sandbox/calls", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[str]:
     """The sandbox under uvicorn in its own process; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "LINLI_WECHAT_APP_ID": APP_ID, "LINLI_WECHAT_APP_SECRET": SECRET}
-    log = (tmp_path / "sandbox.log").open("w")
-    command = [sys.executable, "-m", "bot.cli.sandbox", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _until(lambda: _sandbox_ready(base), "the sandbox to answer", [process])
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with sandbox_process(tmp_path) as client:
+        yield str(client.base_url)
 
 
 def _racer(database: Engine, base: str, folder: Path, name: str) -> subprocess.Popen:
@@ -86,10 +49,20 @@ def test_two_processes_refresh_the_token_exactly_once(
     racers = [_racer(database, sandbox, tmp_path, name) for name in RACERS]
     try:
         ready = [tmp_path / f"ready-{name}" for name in RACERS]
-        _until(lambda: all(p.exists() for p in ready), "both racers to start", racers)
+        until(
+            lambda: all(p.exists() for p in ready),
+            "both racers to start",
+            racers,
+            deadline=DEADLINE_SECONDS,
+        )
         (tmp_path / "go1").touch()
         done = [tmp_path / f"done1-{name}" for name in RACERS]
-        _until(lambda: all(p.exists() for p in done), "the first round", racers)
+        until(
+            lambda: all(p.exists() for p in done),
+            "the first round",
+            racers,
+            deadline=DEADLINE_SECONDS,
+        )
 
         calls = control.get("/_sandbox/calls").json()
         assert calls["stable_token"] == 1

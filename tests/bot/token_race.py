@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,17 +17,15 @@ import httpx
 from bot.wechat.api import WeChatAPI
 from bot.wechat.tokens import SharedTokens
 from store.db import make_engine
+from tests.processes import until
 
 DEADLINE_SECONDS = 60
 
 
 def wait_for(path: Path) -> None:
     """Block until the file exists (the test's barrier)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"gave up waiting for {path}")
-        time.sleep(0.002)
+    # Both racers poll the barrier tightly so that they are released together.
+    until(path.exists, f"the barrier {path.name}", deadline=DEADLINE_SECONDS, interval=0.002)
 
 
 async def phase(api_args: dict, tokens: SharedTokens, openid: str, label: str) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import CHROMIUM
+from tests.processes import free_port, until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Playwright's own browser download cannot reach the internet; Debian's chromium needs these.
@@ -48,23 +47,11 @@ def _linli(home: Path, env: dict[str, str], *args: str, stdin: str = "") -> str:
     return done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"linli serve exited:\n{log.read_text()}"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling a starting server, bounded by the deadline
-    raise AssertionError(f"linli serve did not start in 30 s:\n{log.read_text()}")
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _linli(home, env, "staff", "create", "--username", "clerk1", "--sub-district", SUB_DISTRICT,
            "--role", "committee_staff", "--committee", COMMITTEE, "--display-name", "王文员",
            stdin=f"{CLERK_PASSWORD}\n" * 2)  # fmt: skip
-    port = _free_port()
+    port = free_port()
     log = home / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -89,7 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process, log)
+        until(lambda: _ready(url), "linli serve to answer", [process], deadline=30, log=log)
         yield Server(url, home)
     finally:
         process.terminate()

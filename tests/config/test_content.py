@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
-from config.content import ContentError, load_content
+from config.content import ContentError, Hints, load_content
 from config.settings import Settings
 from tests.production import PRODUCTION_SECRETS
 
@@ -81,6 +82,58 @@ def test_check_config_passes_on_the_shipped_content(monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(cli, ["check-config"])
     assert result.exit_code == 0, result.output
     assert "content OK" in result.output
+
+
+def test_check_config_refuses_reports_yaml_without_the_other_category_or_a_status(
+    broken: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = broken / "reports.yaml"
+    text = reports.read_text(encoding="utf-8")
+    other = re.search(r"\n  - key: other\n(    .*\n)+", text)
+    resolved = re.search(r"\n  resolved: .*\n", text)
+    assert other is not None and resolved is not None
+    reports.write_text(
+        text.replace(other.group(0), "\n", 1).replace(resolved.group(0), "\n", 1),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LINLI_CONTENT_DIR", str(broken))
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 1
+    said = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
+    # Each problem points at the first line under its heading.
+    categories = f"{reports}:{_line_of(reports, 'categories:') + 1}"
+    statuses = f"{reports}:{_line_of(reports, 'statuses:') + 1}"
+    assert said[categories].startswith("categories: no category with key other")
+    assert said[statuses] == "statuses: missing status resolved"
+
+
+def test_bot_yaml_answers_may_not_be_both_yes_and_no_nor_a_command(broken: Path) -> None:
+    bot = broken / "bot.yaml"
+    _edit(bot, "  yes_words: [是,", "  yes_words: [否, 取消, 是,")
+    with pytest.raises(ContentError) as caught:
+        load_content(broken)
+    reasons = [(p.line, p.reason) for p in caught.value.problems]
+    both = "answers: 「否」 is both a yes and a no word"
+    assert (_line_of(bot, "answers:") + 1, both) in reasons
+    with pytest.raises(ContentError) as caught:
+        _edit(bot, "  yes_words: [否, 取消,", "  yes_words: [取消,")
+        load_content(broken)
+    [problem] = caught.value.problems
+    assert problem.line == _line_of(bot, "answers:") + 1
+    assert problem.reason == "answers: yes_words: 「取消」 is also a cancel word"
+
+
+def test_every_hint_key_the_flows_use_is_required_in_bot_yaml() -> None:
+    flows = Path(__file__).resolve().parents[2] / "flows"
+    used = {
+        key
+        for path in flows.glob("*.py")
+        for key in re.findall(r"[\"']hint\.([a-z_]+)[\"']", path.read_text(encoding="utf-8"))
+    }
+    assert {"choice", "yes_no", "voice"} <= used
+    missing = {key for key in used if key not in Hints.model_fields}
+    assert missing == set()
+    assert all(Hints.model_fields[key].is_required() for key in used)
 
 
 def test_production_refuses_placeholder_secrets() -> None:

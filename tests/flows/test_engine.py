@@ -172,6 +172,19 @@ def test_yes_no_answers_and_a_branch_that_skips_a_step() -> None:
     assert talk.state.step == "voice"
 
 
+def test_yes_and_no_are_the_committees_words_from_bot_yaml() -> None:
+    answers = CONTENT.bot.answers.model_copy(update={"yes_words": ("行",), "no_words": ("免了",)})
+    texts = CONTENT.bot.model_copy(update={"answers": answers})
+    talk = Talk(engine=Engine((REGISTER, OTHER), texts, timeout=timedelta(minutes=30)))
+    talk.reach("where")
+    talk.send("location", lat="23.13", lng="113.26", label="小区门口")
+    assert HINTS.yes_no in talk.says("是")  # not this committee's word
+    assert "请发照片" in talk.says("行")
+    talk = Talk(engine=Engine((REGISTER, OTHER), texts, timeout=timedelta(minutes=30)))
+    talk.reach("wants_photo")
+    assert "请说一句话" in talk.says("免了")
+
+
 def test_an_image_message_is_kept_by_media_id() -> None:
     talk = Talk()
     talk.reach("photo")
@@ -234,13 +247,17 @@ def test_an_idle_conversation_times_out_and_the_message_starts_afresh() -> None:
     talk.reach("phone")
     talk.now += timedelta(minutes=31)
     reply = talk.says("2")
-    assert "超过30分钟" in reply and "说点什么" in reply  # "2" now picks menu item 2
+    assert CONTENT.bot.timed_out.format(minutes=30) in reply
+    assert "说点什么" in reply  # "2" now picks menu item 2
     assert talk.state.flow == "other"
 
 
 def test_the_menu_lists_exactly_the_registered_flows() -> None:
     menu = Talk().says("菜单")
-    assert "1. 测试登记" in menu and "2. 别的服务" in menu and "3." not in menu
+    item = CONTENT.bot.menu_item.format
+    assert item(number=1, title=REGISTER.title) in menu
+    assert item(number=2, title=OTHER.title) in menu
+    assert item(number=3, title="").strip() not in menu
 
 
 def test_every_hint_the_parsers_give_has_wording() -> None:

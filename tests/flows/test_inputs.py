@@ -1,11 +1,14 @@
 """Tests for flows.inputs: parsing what a resident typed into typed values or hint keys."""
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
+from config.content import load_content
 from flows.inputs import (
     HINTS,
+    Answers,
     Image,
     Invalid,
     Location,
@@ -24,6 +27,8 @@ from flows.inputs import (
     parse_yes_no,
 )
 
+WORDS = load_content(Path(__file__).resolve().parents[2] / "config" / "content" / "zh-CN").bot
+ANSWERS = Answers.of(WORDS.answers.yes_words, WORDS.answers.no_words)
 SUNDAY = date(2026, 11, 29)
 WEDNESDAY = date(2026, 11, 25)
 
@@ -156,12 +161,12 @@ def test_text_is_stripped_and_length_checked(
     ],
 )
 def test_yes_no_reads_common_answers(text: str, answer: bool) -> None:
-    assert parse_yes_no(text) == Parsed(answer)
+    assert parse_yes_no(text, ANSWERS) == Parsed(answer)
 
 
 @pytest.mark.parametrize("text", ["", "也许", "是吗?", "3", "yes no", "好不好"])
 def test_yes_no_rejects_anything_else(text: str) -> None:
-    assert parse_yes_no(text) == Invalid("hint.yes_no")
+    assert parse_yes_no(text, ANSWERS) == Invalid("hint.yes_no")
 
 
 @pytest.mark.parametrize(
@@ -388,7 +393,7 @@ def test_mask_mobile_keeps_first_three_and_last_four(value: str, expected: str) 
         parse_text(""),
         parse_text("ab", min_len=3),
         parse_text("abcd", max_len=3),
-        parse_yes_no("?"),
+        parse_yes_no("?", ANSWERS),
         parse_date("?", SUNDAY),
         parse_mobile("?"),
         parse_id_card("?"),

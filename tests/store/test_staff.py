@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot.demo import data as demo_data
 from store.db import unit_of_work
+from store.errors import Refused
 from store.staff import accounts as staff
 from store.staff import audit, passwords
 from store.staff import sessions as staff_sessions
@@ -78,7 +79,7 @@ def test_bad_accounts_are_refused_naming_the_field(
                   "password": PASSWORD, "role": "committee_staff", "district": district,
                   "committee_of": staff.committee(session, district, "示例社区居委会"),
                   "now": NOW, **changes}  # fmt: skip
-        with pytest.raises(staff.StaffError) as refused:
+        with pytest.raises(Refused) as refused:
             staff.create(session, **values)  # type: ignore[arg-type]
     assert refused.value.field == field
 
