@@ -156,8 +156,6 @@ class FlowText(_Worded):
     repeated: str = NonEmpty
     yes_word: str = NonEmpty
     no_word: str = NonEmpty
-    yes_words: tuple[str, ...] = ()
-    no_words: tuple[str, ...] = ()
 
 
 class MineText(_Worded):

@@ -17,7 +17,7 @@ def build_flows(content: Content) -> tuple[Flow, ...]:
     reports = content.reports
     return (
         office_guide(content.office),
-        report_flow(reports),
+        report_flow(reports, content.bot.answers.yes_words, content.bot.answers.no_words),
         my_reports_flow(reports),
         follow_up_flow(reports),
         follow_up_flow(reports, late=True),

@@ -90,9 +90,13 @@ def _description(data: Data) -> str:
     return data.get("description") or data["category"]["said"]
 
 
-def report_flow(content: ReportContent) -> Flow:
-    """我要报事: category, description, place, duplicates, extra questions, photos, confirm."""
+def report_flow(
+    content: ReportContent, yes_words: Sequence[str], no_words: Sequence[str]
+) -> Flow:
+    """我要报事: category, description, place, duplicates, extra questions, photos, confirm;
+    yes/no questions take the committee's yes and no words (bot.yaml `answers`)."""
     words, policy, categories = content.flow, content.policy, content.categories
+    yes, no = tuple(yes_words), tuple(no_words)
     by_key = {c.key: c for c in categories}
     category_lines = [
         words.category_item.format(number=n, name=c.name) for n, c in enumerate(categories, 1)
@@ -239,8 +243,8 @@ def report_flow(content: ReportContent) -> Flow:
             "confirm_category",
             prompt=lambda d: words.confirm_category.format(name=by_key[d["category"]["key"]].name),
             options=(
-                Option("yes", words.confirm_yes, words.yes_words),
-                Option("no", words.confirm_no, words.no_words),
+                Option("yes", words.confirm_yes, yes),
+                Option("no", words.confirm_no, no),
             ),
             next=lambda d: after_category(d) if d["confirm_category"] == "yes" else "pick_category",
         ),
@@ -266,8 +270,8 @@ def report_flow(content: ReportContent) -> Flow:
             "duplicate",
             prompt=duplicate_prompt,
             options=(
-                Option("same", words.duplicate_yes, words.yes_words),
-                Option("new", words.duplicate_no, words.no_words),
+                Option("same", words.duplicate_yes, yes),
+                Option("new", words.duplicate_no, no),
             ),
             next=after_duplicate,
         ),

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.demo import runtime as demo
 from bot.sandbox.pusher import Pusher
 from bot.simulator.photo import sample_png
-from bot.web.context import AppContext
+from bot.web.context import AppContext, context_of
 from store.inbound.models import InboundMessage
 from store.residents import history as simulator_queries
 
@@ -94,9 +94,6 @@ def _xml_unsafe(ch: str) -> bool:
     )
 
 
-def _services(request: Request) -> AppContext:
-    return request.app.state.services
-
 
 def _base(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/") + router.prefix
@@ -128,7 +125,7 @@ def static(name: str) -> FileResponse:
 @router.get("/api/residents")
 def residents(request: Request) -> list[dict[str, Any]]:
     """Known residents, most recently seen first."""
-    with Session(_services(request).database) as session:
+    with Session(context_of(request).database) as session:
         rows = simulator_queries.residents(session)
     return [
         {"openid": openid, "name": display_name(openid), "subscribed": subscribed}
@@ -139,7 +136,7 @@ def residents(request: Request) -> list[dict[str, Any]]:
 @router.get("/api/history")
 def history(request: Request, openid: str = Query(pattern=OPENID_PATTERN)) -> list[dict[str, Any]]:
     """The last messages of one resident, oldest first, with Linli's replies."""
-    with Session(_services(request).database) as session:
+    with Session(context_of(request).database) as session:
         rows = simulator_queries.recent_messages(session, openid, HISTORY_LIMIT)
     return [
         {
@@ -179,7 +176,7 @@ def _outbound_text(item: dict[str, Any]) -> str:
 @router.post("/api/send")
 async def send(request: Request, body: Send) -> dict[str, Any]:
     """Push one message or event to /wechat exactly as WeChat would, and return the reply."""
-    settings = _services(request).settings
+    settings = context_of(request).settings
     pusher = Pusher(
         token=settings.wechat_token, app_id=settings.wechat_app_id, aes_key=settings.wechat_aes_key
     )
@@ -221,7 +218,7 @@ async def _fields(request: Request, pusher: Pusher, body: Send) -> dict[str, Any
     # WeChat dedups events on FromUserName + CreateTime, so a quick unsubscribe and
     # re-subscribe in one second would look like a retry; give each event its own second.
     at = int(time.time())
-    last = await run_in_threadpool(_last_event_at, _services(request), openid)
+    last = await run_in_threadpool(_last_event_at, context_of(request), openid)
     if last is not None and at <= last:
         at = last + 1
     return pusher.event(openid, body.kind, at=at)

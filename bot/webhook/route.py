@@ -8,7 +8,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from bot.web.context import AppContext
+from bot.web.context import AppContext, context_of
 from bot.webhook.handler import Unavailable
 from bot.wechat import replies
 from bot.wechat.gate import Push, Refused
@@ -16,20 +16,17 @@ from bot.wechat.gate import Push, Refused
 router = APIRouter()
 
 
-def _services(request: Request) -> AppContext:
-    return request.app.state.services
-
 
 @router.get("/wechat", response_class=PlainTextResponse, include_in_schema=False)
 async def verify(request: Request) -> PlainTextResponse:
     """Answer WeChat's server-configuration check with the echostr, as plain text."""
-    return PlainTextResponse(_services(request).gate.verify_url(request.query_params))
+    return PlainTextResponse(context_of(request).gate.verify_url(request.query_params))
 
 
 @router.post("/wechat", include_in_schema=False)
 async def receive(request: Request) -> Response:
     """Accept one push from WeChat and answer it passively."""
-    services = _services(request)
+    services = context_of(request)
     limit = services.settings.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > limit):
