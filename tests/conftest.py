@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 import store.models  # noqa: F401  (registers every table)
 from store.db import make_engine
 from store.migrate import upgrade
+from tests.report_helpers import Neighbourhood, seed
 
 # Linli defaults to production (which refuses placeholder secrets); the suite runs as dev, and
 # so do the processes it starts. Tests of production say so in their settings.
@@ -154,3 +155,9 @@ def _tables() -> list[str]:
 def content_dir() -> Path:
     """The shipped zh-CN content."""
     return Path(__file__).resolve().parent.parent / "config" / "content" / "zh-CN"
+
+
+@pytest.fixture
+def place(database: Engine) -> Neighbourhood:
+    """A committee with 3栋 (its grid worker wang), 5栋 and 小区东门."""
+    return seed(database)

@@ -24,7 +24,7 @@ from store.db import unit_of_work
 from store.outbox import messages as outbox
 from store.outbox.models import OutboxMessage
 from store.residents import users
-from tests.bot.crash_rig import (
+from tests.bot.delivery.crash_rig import (
     SHIPPED_CONTENT,
     content_with_template,
     kill,
@@ -32,7 +32,7 @@ from tests.bot.crash_rig import (
     stop,
     worker_process,
 )
-from tests.bot.delivery_rig import Rig, rig, with_template
+from tests.bot.delivery.delivery_rig import Rig, rig, with_template
 from tests.processes import until
 
 DATA = {"thing1": {"value": "已受理"}}

@@ -22,7 +22,7 @@ from tests.staff_helpers import NOW, PASSWORD, create_staff, token_for
 
 NEW_PASSWORD = "a brand new passphrase"
 COLLEAGUE_PASSWORD = "colleague passphrase 1"
-CONTENT = Path(__file__).resolve().parents[2] / "config" / "content" / "zh-CN"
+CONTENT = Path(__file__).resolve().parents[3] / "config" / "content" / "zh-CN"
 
 
 def _csrf(page: str) -> str:

@@ -1,7 +1,7 @@
 """Two real processes share one access token through the database: one refresh, never ping-pong.
 
 The sandbox runs standalone under uvicorn (`python -m bot.cli.sandbox`); two racing processes
-(tests/bot/token_race.py) send through it against the test's database, released by a barrier.
+(tests/bot/wechat/token_race.py) send through it against the test's database, released by a barrier.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from sqlalchemy.engine import Engine
 
 from store.db import unit_of_work
 from store.outbox import access_token as stored_tokens
-from tests.bot.crash_rig import APP_ID, SECRET, sandbox_process
+from tests.bot.delivery.crash_rig import APP_ID, SECRET, sandbox_process
 from tests.processes import until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEADLINE_SECONDS = 60.0
 RACERS = ("a", "b")
 
@@ -36,7 +36,7 @@ def _racer(database: Engine, base: str, folder: Path, name: str) -> subprocess.P
     url = database.url.render_as_string(hide_password=False)
     args = [url, base, APP_ID, SECRET, f"race-{name}", str(folder), name]
     log = (folder / f"racer-{name}.log").open("w")
-    command = [sys.executable, "-m", "tests.bot.token_race", *args]
+    command = [sys.executable, "-m", "tests.bot.wechat.token_race", *args]
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from bot.delivery.wecom import inert, notice
 from store.outbox.models import OutboxMessage
-from tests.bot.delivery_rig import CONTENT
-from tests.bot.report_rig import POLICY, open_desk
+from tests.bot.delivery.delivery_rig import CONTENT
+from tests.bot.reports.report_rig import POLICY, open_desk
 from tests.chat import Sends, open_chat, run
 from tests.report_helpers import Neighbourhood
 

@@ -29,7 +29,7 @@ from config.content import NotificationKind, TemplateRoute
 from store.outbox.models import OutboxMessage
 from store.reports import service as reports
 from store.reports.models import Report
-from tests.bot.delivery_rig import CONTENT, notifications
+from tests.bot.delivery.delivery_rig import CONTENT, notifications
 from tests.chat import APP_ID, Chat, Clock, Sends, Step, open_chat, run
 
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from store.places.models import Place
 from store.reports import service as reports
 from store.staff import audit
 from store.staff.models import AuditEntry
-from tests.bot.delivery_rig import CONTENT
+from tests.bot.delivery.delivery_rig import CONTENT
 from tests.chat import SEALER, Clock, settings_for
 from tests.report_helpers import COMMITTEE, Neighbourhood, seed
 from tests.staff_helpers import create_staff, token_for
@@ -243,7 +243,7 @@ def test_resolving_needs_a_result_note_in_the_api_as_in_the_console(office: Offi
     assert office.queued_for("o_zhang") == []  # nobody was told of a step that did not happen
     body = {"action": "resolve", "note": "单车已清走"}
     assert office.post(f"/{reference}/actions", office.clerk, body).status_code == 200
-    # The console refuses the same steps: tests/bot/test_report_parity.py.
+    # The console refuses the same steps: tests/bot/reports/test_report_parity.py.
 
 
 def test_the_timeline_words_residents_and_their_follow_up_answers_as_reports_yaml_does(

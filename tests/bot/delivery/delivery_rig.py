@@ -27,7 +27,7 @@ from store.residents import users
 
 APP_ID, SECRET, ROBOT_KEY = "wx_rig_app_0001", "rig-secret-0001", "robot-key-1"
 SANDBOX = "http://sandbox.local"
-CONTENT = load_content(Path(__file__).resolve().parents[2] / "config" / "content" / "zh-CN")
+CONTENT = load_content(Path(__file__).resolve().parents[3] / "config" / "content" / "zh-CN")
 # 11:00 in Guangzhou: outside the quiet period.
 DAY = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from tests.processes import free_port, until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHIPPED_CONTENT = ROOT / "config" / "content" / "zh-CN"
 APP_ID, SECRET = "wxcrashtest000001", "crash-test-secret"
 

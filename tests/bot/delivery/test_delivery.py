@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from store.outbox import messages as outbox
-from tests.bot.delivery_rig import Rig, rig, with_template
+from tests.bot.delivery.delivery_rig import Rig, rig, with_template
 
 Scenario = Callable[[Rig], Awaitable[None]]
 

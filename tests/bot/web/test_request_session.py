@@ -20,8 +20,8 @@ from bot.web.auth import require_staff
 from bot.web.db import read_session
 from store.staff.models import ApiToken
 from store.staff.sessions import IDLE_EXPIRY
-from tests.bot.test_access import _all_routes
-from tests.bot.test_console import _csrf, _sign_in
+from tests.bot.console.test_console import _csrf, _sign_in
+from tests.bot.web.test_access import _all_routes
 from tests.chat import settings_for
 from tests.staff_helpers import PASSWORD, create_staff, token_for
 

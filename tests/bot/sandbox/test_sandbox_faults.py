@@ -8,13 +8,7 @@ from typing import Any
 import anyio
 import httpx
 
-from tests.bot.sandbox_box import (
-    CUSTOM,
-    ROBOT,
-    TEMPLATE,
-    Box,
-    valid,
-)
+from tests.bot.sandbox.sandbox_box import CUSTOM, ROBOT, TEMPLATE, Box, valid
 
 # -- faults ------------------------------------------------------------------------------------
 

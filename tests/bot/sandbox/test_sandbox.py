@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from bot.sandbox import create_sandbox
-from tests.bot.sandbox_box import (
+from tests.bot.sandbox.sandbox_box import (
     APP_ID,
     CUSTOM,
     HOUR,

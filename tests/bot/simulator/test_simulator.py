@@ -22,7 +22,7 @@ from tests.chat import WORDS, menu_item
 from tests.production import PRODUCTION_SECRETS
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-STATIC = Path(__file__).parents[2] / "bot" / "simulator" / "static"
+STATIC = Path(__file__).parents[3] / "bot" / "simulator" / "static"
 GREETING_MENU = menu_item(1, WORDS.office.title)
 FOURTH_TOPIC = WORDS.office.topics[3].title  # what "1" then "4" asks about
 

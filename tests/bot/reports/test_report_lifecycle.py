@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from store.outbox.models import OutboxMessage
 from store.reports.models import ReportFollower
 from store.staff.models import AuditEntry
-from tests.bot.report_rig import POLICY, Desk, open_desk
+from tests.bot.reports.report_rig import POLICY, Desk, open_desk
 from tests.chat import Answers, Sends
 from tests.report_helpers import COMMITTEE, Neighbourhood, seed
 from tests.staff_helpers import create_staff, token_for

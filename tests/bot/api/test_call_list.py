@@ -23,7 +23,7 @@ from store.outbox.models import OutboxMessage
 from store.reports.models import Report
 from store.residents import users
 from store.staff import audit
-from tests.bot.delivery_rig import CONTENT
+from tests.bot.delivery.delivery_rig import CONTENT
 from tests.chat import settings_for
 from tests.staff_helpers import create_staff, token_for
 

@@ -1,6 +1,6 @@
 """One racing process for test_token_processes: sends through the shared token, in two phases.
 
-    python -m tests.bot.token_race DATABASE_URL SANDBOX_URL APP_ID SECRET OPENID DIR NAME
+    python -m tests.bot.wechat.token_race DATABASE_URL SANDBOX_URL APP_ID SECRET OPENID DIR NAME
 
 It writes DIR/ready-NAME once started, waits for DIR/go1, sends two messages at once, writes
 DIR/done1-NAME, waits for DIR/go2 and sends two more (with the same token memory).

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app as cli
 from bot.reports.photos import image_type
 from store.reports.models import ReportPhoto
-from tests.bot.report_rig import Desk, open_desk
+from tests.bot.reports.report_rig import Desk, open_desk
 from tests.report_helpers import COMMITTEE, seed
 from tests.staff_helpers import create_staff, token_for
 

@@ -25,7 +25,7 @@ from bot.main import create_app
 from store.places.models import Place
 from store.reports.models import Report
 from store.staff.models import StaffUser
-from tests.bot.scope_world import Committee, World, build
+from tests.bot.web.scope_world import Committee, World, build
 from tests.chat import settings_for
 from tests.staff_helpers import create_staff, token_for
 
