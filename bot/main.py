@@ -160,7 +160,7 @@ def build_context(
         content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
     )
     window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
-    sealer = Sealer(settings.data_key)
+    sealer = Sealer(settings.data_key, settings.previous_data_key_list)
     handler = PushHandler(
         database, engine, content, replay_window=window, tz=ZoneInfo(settings.timezone),
         sealer=sealer,

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     wecom_webhook_url: str = ""
     secret_key: str = PLACEHOLDER
     data_key: str = PLACEHOLDER
+    # Keys LINLI_DATA_KEY replaced (comma-separated): sealed values still open with them until
+    # `linli keys rotate` has sealed everything again with the current key.
+    previous_data_keys: str = ""
     timezone: str = "Asia/Shanghai"
     content_dir: Path = Path(__file__).parent / "content" / "zh-CN"
     conversation_timeout_minutes: int = Field(default=30, ge=1)
@@ -156,6 +159,11 @@ class Settings(BaseSettings):
             names = "; ".join(f"LINLI_{n.upper()}: {reason}" for n, reason in weak.items())
             raise ValueError(f"production refuses weak secrets: {names}")
         return self
+
+    @property
+    def previous_data_key_list(self) -> tuple[str, ...]:
+        """LINLI_PREVIOUS_DATA_KEYS, one key each."""
+        return tuple(key.strip() for key in self.previous_data_keys.split(",") if key.strip())
 
     @property
     def tz(self) -> ZoneInfo:

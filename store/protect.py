@@ -1,6 +1,9 @@
-"""Rows written before personal numbers were sealed, masked and sealed in place (idempotent)."""
+"""Personal numbers kept safe in rows already written: mask and seal what older versions kept in
+clear, and seal again with the current key after a key change (both idempotent, resumable)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -88,3 +91,48 @@ def _requests(session: Session) -> int:
             changed += 1
     session.flush()
     return changed
+
+
+# Every column that holds a sealed value, as (table, column). Conversations keep theirs inside
+# `data` (see _reseal_conversations).
+SEALED_COLUMNS: tuple[tuple[Any, str], ...] = (
+    (Report, "description_sealed"),
+    (InboundMessage, "raw"),
+)
+
+
+def reseal(session: Session, sealer: Sealer, *, batch: int = 500) -> int:
+    """Seal again, with the current key, up to `batch` values sealed with an older one; how many.
+
+    Call it until it returns 0 (`linli keys rotate` does, one transaction per batch), so an
+    interrupted rotation simply continues where it stopped.
+    """
+    done = 0
+    for table, name in SEALED_COLUMNS:
+        column = getattr(table, name)
+        stale = col(column).startswith(PREFIX) & ~col(column).startswith(
+            f"{PREFIX}{sealer.key_id}."
+        )
+        rows = session.exec(select(table.id, column).where(stale).limit(batch - done)).all()
+        for row_id, sealed in rows:
+            fresh = sealer.seal(sealer.open(sealed))
+            session.execute(update(table).where(table.id == row_id).values({name: fresh}))
+        done += len(rows)
+        if done >= batch:
+            return done
+    return done + _reseal_conversations(session, sealer, batch - done)
+
+
+def _reseal_conversations(session: Session, sealer: Sealer, batch: int) -> int:
+    done = 0
+    for row in session.exec(select(Conversation)).all():
+        sealed = row.data.get("sealed") if row.data else None
+        if not is_sealed(sealed) or sealer.is_current(sealed):
+            continue
+        row.data = {"sealed": sealer.seal(sealer.open(sealed))}
+        session.add(row)
+        done += 1
+        if done >= batch:
+            break
+    session.flush()
+    return done

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -28,31 +29,59 @@ def _derive(data_key: str, purpose: bytes) -> bytes:
     return hkdf.derive(data_key.encode("utf-8"))
 
 
-class Sealer:
-    """Seals and opens personal data with keys derived from the operator's LINLI_DATA_KEY."""
+def key_id(data_key: str) -> str:
+    """A short public name for a key, stored in each value it seals (never reveals the key)."""
+    return _derive(data_key, b"key id v1").hex()[:8]
 
-    def __init__(self, data_key: str) -> None:
+
+class Sealer:
+    """Seals and opens personal data with keys derived from the operator's LINLI_DATA_KEY.
+
+    A sealed value names the key that sealed it (`v1.<key id>.<data>`), so after a key change
+    values sealed with a previous key still open (LINLI_PREVIOUS_DATA_KEYS) until `linli keys
+    rotate` has sealed them again with the current one.
+    """
+
+    def __init__(self, data_key: str, previous_keys: Sequence[str] = ()) -> None:
         if not data_key:
             raise ValueError("LINLI_DATA_KEY is empty")
+        self.key_id = key_id(data_key)
         self._aead = AESGCM(_derive(data_key, b"seal v1"))
         self._lookup_key = _derive(data_key, b"lookup v1")
+        self._keys = {self.key_id: self._aead}
+        for old in previous_keys:
+            if old:
+                self._keys.setdefault(key_id(old), AESGCM(_derive(old, b"seal v1")))
 
     def seal(self, text: str) -> str:
-        """The text encrypted and authenticated, as printable ASCII."""
+        """The text encrypted and authenticated with the current key, as printable ASCII."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, text.encode("utf-8"), None)
-        return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        blob = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        return f"{PREFIX}{self.key_id}.{blob}"
 
     def open(self, sealed: str) -> str:
-        """The text a `seal` call was given; SealError when this key did not seal it."""
+        """The text a `seal` call was given; SealError when no known key sealed it."""
         if not sealed.startswith(PREFIX):
             raise SealError("not a sealed value")
+        kid, _, blob = sealed[len(PREFIX) :].rpartition(".")
+        # Values sealed before key ids existed name no key: any known key may have sealed them.
+        candidates = [self._keys[kid]] if kid in self._keys else [] if kid else self._keys.values()
         try:
-            blob = base64.urlsafe_b64decode(sealed[len(PREFIX) :])
-            plain = self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], None)
-        except (InvalidTag, ValueError) as exc:
-            raise SealError("sealed with another key, or damaged") from exc
-        return plain.decode("utf-8")
+            raw = base64.urlsafe_b64decode(blob)
+        except ValueError as exc:
+            raise SealError("damaged") from exc
+        for aead in candidates:
+            try:
+                plain = aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None)
+            except (InvalidTag, ValueError):
+                continue
+            return plain.decode("utf-8")
+        raise SealError("sealed with a key Linli was not given, or damaged")
+
+    def is_current(self, sealed: str) -> bool:
+        """True when the value is sealed with the current key (nothing for rotation to do)."""
+        return sealed.startswith(f"{PREFIX}{self.key_id}.")
 
     def seal_json(self, value: Any) -> str:
         """A JSON-able value, sealed."""

@@ -24,7 +24,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     out.print(f"database at {revision}: {engine.url.render_as_string(hide_password=True)}")
     if revision == "head":
         with unit_of_work(engine) as session:
-            changed = protect_existing(session, Sealer(settings.data_key))
+            changed = protect_existing(
+                session, Sealer(settings.data_key, settings.previous_data_key_list)
+            )
         if any(changed.values()):
             done = ", ".join(f"{count} {kind}" for kind, count in changed.items() if count)
             out.print(f"personal numbers masked and sealed in rows kept in clear: {done}")

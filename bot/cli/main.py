@@ -8,6 +8,7 @@ import typer
 
 from bot.cli.db import db_app
 from bot.cli.demo import demo_app
+from bot.cli.keys import keys_app
 from bot.cli.outbox import outbox_app
 from bot.cli.processes import scheduler, worker
 from bot.cli.reports import reports_app
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(staff_app, name="staff")
 app.add_typer(reports_app, name="reports")
