@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from flows.masking import mask_openid
 from store.residents.models import Conversation
-from store.sealing import Sealer, is_sealed
+from store.sealing import Sealer, SealError, is_sealed
 from store.upsert import binds, connection, dialect_of, insert_for, prebuilt
 
 _STATE = ("flow", "step", "data", "history", "failures", "lingering", "updated_at")
@@ -26,6 +28,8 @@ def _save(dialect: str) -> Any:
     )
 
 
+log = logging.getLogger("linli.conversations")
+
 # A flow's answers so far (an ID number, a phone, a description) rest sealed in `data`.
 _SEALED = "sealed"
 
@@ -37,7 +41,16 @@ def load(session: Session, openid: str, sealer: Sealer) -> dict[str, Any] | None
         return None
     state = dict(row)
     sealed = state["data"].get(_SEALED) if isinstance(state["data"], dict) else None
-    state["data"] = sealer.open_json(sealed) if is_sealed(sealed) else state["data"]
+    if not is_sealed(sealed):
+        return state
+    try:
+        state["data"] = sealer.open_json(sealed)
+    except SealError:
+        # Sealed with a key this process was not given (a key changed without
+        # LINLI_PREVIOUS_DATA_KEYS): the resident starts afresh rather than failing forever.
+        log.warning("conversation of %s sealed with an unknown key; starting afresh",
+                    mask_openid(openid))  # fmt: skip
+        state.update(flow=None, step=None, data={}, history=[], failures=0, lingering=False)
     return state
 
 

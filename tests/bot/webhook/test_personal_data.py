@@ -19,7 +19,7 @@ from store.inbound.models import InboundMessage
 from store.migrate import upgrade
 from store.residents.models import Conversation, HumanRequest
 from store.staff.models import AuditEntry
-from tests.chat import SEALER, Answers, Sends, open_chat, run
+from tests.chat import SEALER, WORDS, Answers, Sends, open_chat, run
 from tests.report_helpers import COMMITTEE, Neighbourhood, only_report, seed
 from tests.staff_helpers import create_staff, token_for
 
@@ -174,3 +174,15 @@ def test_the_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     loose.touch(mode=0o644)
     make_engine(f"sqlite:///{loose}").dispose()
     assert stat.S_IMODE(loose.stat().st_mode) == 0o600
+
+
+def test_a_conversation_sealed_with_a_lost_key_starts_afresh_instead_of_failing(
+    database: Engine, place: Neighbourhood
+) -> None:
+    chat = open_chat(database)
+    run(chat, [Sends("我要报事"), Sends("7"), Sends(SAID), Answers("问题在哪里？")])
+    # The operator changed LINLI_DATA_KEY without keeping the old one.
+    lost = open_chat(database, data_key="another-data-key-0123456789abcdefgh", clock=chat.clock)
+    run(lost, [Sends("3栋")])
+    assert lost.last_status == 200
+    assert WORDS.bot.system_error not in (lost.last_reply or "")  # no apology: a fresh start
