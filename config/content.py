@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from config.console_content import ConsoleText
+from config.registry_content import RegistryContent
 from config.report_content import ReportContent
 from config.report_exports import ReportExports
 
@@ -269,6 +270,7 @@ FILES: dict[str, type[BaseModel]] = {
     "console.yaml": ConsoleText,
     "reports.yaml": ReportContent,
     "report_exports.yaml": ReportExports,
+    "registry.yaml": RegistryContent,
 }
 
 
@@ -282,6 +284,7 @@ class Content:
     console: ConsoleText
     reports: ReportContent
     report_exports: ReportExports
+    registry: RegistryContent
 
 
 @dataclass(frozen=True)

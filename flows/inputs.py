@@ -32,6 +32,8 @@ __all__ = [
     "Location",
     "ParseResult",
     "Parsed",
+    "id_card_check_char",
+    "id_card_flaw",
     "mask_id_card",
     "mask_mobile",
     "mask_numbers_in",
@@ -292,24 +294,44 @@ _ID_CHECK_CHARS = "10X98765432"
 _ID_FORMAT = re.compile(r"[1-9][0-9]{16}[0-9X]")
 
 
-def parse_id_card(text: str) -> ParseResult:
-    """Read an 18-character resident ID number checked per GB 11643; Parsed(str, upper X)."""
-    cleaned = normalise(text).replace(" ", "").upper()
-    if len(cleaned) != 18:
-        return Invalid(HINT_ID_CARD_LENGTH)
-    if not _ID_FORMAT.fullmatch(cleaned):
-        return Invalid(HINT_ID_CARD_INVALID)
-    birth = cleaned[6:14]
+# Why an ID number fails GB 11643, finer than the two hints a resident is shown.
+ID_CARD_LENGTH = "length"
+ID_CARD_FORMAT = "format"
+ID_CARD_BIRTH_DATE = "birth_date"
+ID_CARD_CHECK_DIGIT = "check_digit"
+
+
+def id_card_check_char(first17: str) -> str:
+    """The GB 11643 check character (0-9 or X) of an ID number's first 17 digits."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def id_card_flaw(number: str) -> str | None:
+    """Why an ID number (normalised, upper-case X) is not a valid 18-character one, or None."""
+    if len(number) != 18:
+        return ID_CARD_LENGTH
+    if not _ID_FORMAT.fullmatch(number):
+        return ID_CARD_FORMAT
+    birth = number[6:14]
     try:
         born = date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
     except ValueError:
-        return Invalid(HINT_ID_CARD_INVALID)
+        return ID_CARD_BIRTH_DATE
     if not 1900 <= born.year <= 2100:
-        return Invalid(HINT_ID_CARD_INVALID)
-    total = sum(int(c) * w for c, w in zip(cleaned[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK_CHARS[total % 11] != cleaned[17]:
-        return Invalid(HINT_ID_CARD_INVALID)
-    return Parsed(cleaned)
+        return ID_CARD_BIRTH_DATE
+    if id_card_check_char(number[:17]) != number[17]:
+        return ID_CARD_CHECK_DIGIT
+    return None
+
+
+def parse_id_card(text: str) -> ParseResult:
+    """Read an 18-character resident ID number checked per GB 11643; Parsed(str, upper X)."""
+    cleaned = normalise(text).replace(" ", "").upper()
+    flaw = id_card_flaw(cleaned)
+    if flaw is None:
+        return Parsed(cleaned)
+    return Invalid(HINT_ID_CARD_LENGTH if flaw == ID_CARD_LENGTH else HINT_ID_CARD_INVALID)
 
 
 def _coordinate(raw: str | None, limit: float) -> float | None:

@@ -3,6 +3,14 @@
 from store.inbound.models import InboundMessage, WebhookNonce
 from store.outbox.models import AccessToken, OutboxMessage
 from store.places.models import Place
+from store.registry.models import (
+    Dwelling,
+    Household,
+    Residence,
+    Resident,
+    ResidentChange,
+    ResidentTag,
+)
 from store.reports.models import Report, ReportCounter, ReportEvent, ReportFollower, ReportPhoto
 from store.residents.models import Conversation, HumanRequest, NotificationConsent, WeChatUser
 from store.staff.models import (
@@ -16,8 +24,9 @@ from store.staff.models import (
 )
 
 __all__ = [
-    "AccessToken", "ApiToken", "AuditEntry", "Committee", "Conversation", "HumanRequest",
-    "InboundMessage", "LoginAttempt", "NotificationConsent", "OutboxMessage", "Place", "Report",
-    "ReportCounter", "ReportEvent", "ReportFollower", "ReportPhoto", "StaffSession", "StaffUser",
+    "AccessToken", "ApiToken", "AuditEntry", "Committee", "Conversation", "Dwelling", "Household",
+    "HumanRequest", "InboundMessage", "LoginAttempt", "NotificationConsent", "OutboxMessage",
+    "Place", "Report", "ReportCounter", "ReportEvent", "ReportFollower", "ReportPhoto",
+    "Residence", "Resident", "ResidentChange", "ResidentTag", "StaffSession", "StaffUser",
     "SubDistrict", "WeChatUser", "WebhookNonce",
 ]  # fmt: skip

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from flows.masking import mask_numbers_in
 from store.inbound.messages import masked_fields
 from store.inbound.models import InboundMessage
+from store.registry.models import Resident, ResidentTag
 from store.reports.models import Report
 from store.residents.models import Conversation, HumanRequest
 from store.sealing import PREFIX, Sealer, is_sealed
@@ -93,11 +94,16 @@ def _requests(session: Session) -> int:
     return changed
 
 
-# Every column that holds a sealed value, as (table, column). Conversations keep theirs inside
-# `data` (see _reseal_conversations).
-SEALED_COLUMNS: tuple[tuple[Any, str], ...] = (
-    (Report, "description_sealed"),
-    (InboundMessage, "raw"),
+# Every column that holds a sealed value, as (table, column, its lookup-hash column or None).
+# The lookup hash is keyed by the current key too, so rotation recomputes it from the opened
+# value. Conversations keep theirs inside `data` (see _reseal_conversations).
+SEALED_COLUMNS: tuple[tuple[Any, str, str | None], ...] = (
+    (Report, "description_sealed", None),
+    (InboundMessage, "raw", None),
+    (Resident, "id_card_sealed", "id_card_hash"),
+    (Resident, "mobile_sealed", "mobile_hash"),
+    (Resident, "landline_sealed", None),
+    (ResidentTag, "certificate_number_sealed", None),
 )
 
 
@@ -108,15 +114,18 @@ def reseal(session: Session, sealer: Sealer, *, batch: int = 500) -> int:
     interrupted rotation simply continues where it stopped.
     """
     done = 0
-    for table, name in SEALED_COLUMNS:
+    for table, name, hashed in SEALED_COLUMNS:
         column = getattr(table, name)
         stale = col(column).startswith(PREFIX) & ~col(column).startswith(
             f"{PREFIX}{sealer.key_id}."
         )
         rows = session.exec(select(table.id, column).where(stale).limit(batch - done)).all()
         for row_id, sealed in rows:
-            fresh = sealer.seal(sealer.open(sealed))
-            session.execute(update(table).where(table.id == row_id).values({name: fresh}))
+            plain = sealer.open(sealed)
+            values = {name: sealer.seal(plain)}
+            if hashed is not None:
+                values[hashed] = sealer.lookup_hash(plain)
+            session.execute(update(table).where(table.id == row_id).values(values))
         done += len(rows)
         if done >= batch:
             return done

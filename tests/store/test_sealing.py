@@ -19,9 +19,13 @@ from store.db import make_engine, unit_of_work
 from store.inbound.models import InboundMessage
 from store.migrate import upgrade
 from store.protect import reseal
+from store.registry.history import Source
+from store.registry.residents import add_resident, find_by_id_card, find_by_mobile
 from store.reports.models import Report
 from store.residents.models import Conversation
 from store.sealing import PREFIX, Sealer, SealError, _derive, key_id
+from tests.flows.test_identity import MAN_1955
+from tests.report_helpers import Neighbourhood
 
 OLD = "the-old-data-key-0123456789abcdefXYZ"
 NEW = "the-new-data-key-9876543210fedcbaQRS"
@@ -101,3 +105,24 @@ def test_linli_keys_rotate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert f"uses key {key_id(NEW)} (6 sealed again)" in " ".join(result.output.split())
     again = CliRunner().invoke(cli, ["keys", "rotate"])
     assert "(0 sealed again)" in " ".join(again.output.split())
+
+
+def test_rotation_reseals_registry_numbers_and_keeps_them_findable(
+    database: Engine, place: Neighbourhood
+) -> None:
+    old, new = Sealer(OLD), Sealer(NEW, previous_keys=[OLD])
+    with unit_of_work(database) as session:
+        add_resident(session, old, committee_id=place.committee_id,
+                     values={"name": "李建国", "id_card": MAN_1955, "mobile": "13912345678"},
+                     source=Source.staff(1), now=NOW)  # fmt: skip
+    with Session(database) as session:
+        assert find_by_id_card(session, new, place.committee_id, MAN_1955) == []  # hash is stale
+    while True:
+        with unit_of_work(database) as session:
+            if not reseal(session, new, batch=500):
+                break
+    only_new = Sealer(NEW)
+    with Session(database) as session:
+        [found] = find_by_id_card(session, only_new, place.committee_id, MAN_1955)
+        assert only_new.open(found.mobile_sealed or "") == "13912345678"
+        assert find_by_mobile(session, only_new, place.committee_id, "13912345678") == [found]
