@@ -18,11 +18,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine as Database
 from starlette.exceptions import HTTPException
 
+from bot.api import households as households_api
 from bot.api import outbox as outbox_api
 from bot.api import places as places_api
 from bot.api import problems as api_problems
 from bot.api import report_reveal as reveal_api
 from bot.api import reports as reports_api
+from bot.api import residents as residents_api
 from bot.api import staff as staff_api
 from bot.console import places as console_places
 from bot.console import report_reveal as console_reveal
@@ -86,6 +88,8 @@ def create_app(
     app.include_router(places_api.router)
     app.include_router(reports_api.router)
     app.include_router(reveal_api.router)
+    app.include_router(residents_api.router)
+    app.include_router(households_api.router)
     app.include_router(console.public)
     app.include_router(console.router)
     app.include_router(console_places.router)

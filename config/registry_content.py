@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from config.registry_quality import Quality
+
 # The codes the database stores, named once here; registry.yaml must word every one of them.
 GENDERS = ("male", "female")
 OCCUPANCIES = ("owner", "rented", "vacant")  # 自住 / 出租 / 空置
@@ -47,6 +49,12 @@ REASONS = (
     "resident_unknown",
 )  # fmt: skip
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
+# What a row of an imported sheet comes to, and why (registry.yaml `import` words them).
+IMPORT_OUTCOMES = ("new", "changed", "unchanged", "conflicting", "invalid")
+IMPORT_REASONS = (
+    "not_registered", "differs", "same", "edited_by_staff", "edited_by_resident",
+    "several_matches", "no_id_card", "duplicate_in_file", "unknown_building", "room_missing",
+)  # fmt: skip
 
 
 class _Strict(BaseModel):
@@ -107,6 +115,71 @@ class Codes(_Strict):
         return words
 
 
+class ImportColumns(_Strict):
+    """The sheet headings read as each field of an imported row (several per field)."""
+
+    name: tuple[str, ...] = ()
+    gender: tuple[str, ...] = ()
+    birth_date: tuple[str, ...] = ()
+    id_card: tuple[str, ...] = ()
+    mobile: tuple[str, ...] = ()
+    landline: tuple[str, ...] = ()
+    building: tuple[str, ...] = ()
+    unit: tuple[str, ...] = ()
+    room: tuple[str, ...] = ()
+    relation_to_head: tuple[str, ...] = ()
+    household_number: tuple[str, ...] = ()
+    hukou_status: tuple[str, ...] = ()
+    residence_status: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _once(self) -> ImportColumns:
+        seen: dict[str, str] = {}
+        for field, headings in self:
+            for heading in headings:
+                if not heading.strip():
+                    raise ValueError(f"an empty heading for {field}")
+                if heading in seen:
+                    raise ValueError(f"heading {heading} is given for {seen[heading]} and {field}")
+                seen[heading] = field
+        if not self.name or not self.id_card:
+            raise ValueError("name and id_card need at least one heading each")
+        return self
+
+    def field_of(self) -> dict[str, str]:
+        """Each heading and the field it is read as."""
+        return {heading: field for field, headings in self for heading in headings}
+
+
+class ImportText(_Strict):
+    """The import's column presets, and the words of its outcomes, reasons and report."""
+
+    columns: ImportColumns
+    outcomes: dict[str, str]
+    reasons: dict[str, str]
+    report: dict[str, str]
+
+    @field_validator("outcomes")
+    @classmethod
+    def _every_outcome_worded(cls, outcomes: dict[str, str]) -> dict[str, str]:
+        _words_for_every(outcomes, IMPORT_OUTCOMES, "import outcome")
+        return outcomes
+
+    @field_validator("reasons")
+    @classmethod
+    def _every_import_reason_worded(cls, reasons: dict[str, str]) -> dict[str, str]:
+        _words_for_every(reasons, IMPORT_REASONS, "import reason")
+        return reasons
+
+    @field_validator("report")
+    @classmethod
+    def _every_heading_worded(cls, report: dict[str, str]) -> dict[str, str]:
+        wanted = ("sheet", "line", "outcome", "reason", "name", "id_card")
+        _words_for_every(report, wanted, "report heading")
+        return report
+
+
 class RegistryContent(_Strict):
     """Everything of registry.yaml."""
 
@@ -115,6 +188,8 @@ class RegistryContent(_Strict):
     tags: dict[str, Tag] = Field(min_length=1)
     cohorts: dict[str, Cohort] = Field(min_length=1)
     reasons: dict[str, str]
+    imports: ImportText = Field(alias="import")
+    quality: Quality
 
     @field_validator("fields")
     @classmethod

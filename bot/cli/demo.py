@@ -15,11 +15,12 @@ DEMO_RESIDENTS = ("demo-zhang", "demo-li", "demo-wang")
 
 @demo_app.command("load")
 def demo_load() -> None:
-    """Create the demo residents, a demo committee with buildings, and demo staff (safe to run
-    twice)."""
+    """Create the demo residents, a demo committee with buildings, demo staff and a few hundred
+    registry residents (safe to run twice)."""
     from bot.demo import data as demo_data
     from store.db import make_engine, unit_of_work
     from store.residents import users
+    from store.sealing import Sealer
 
     settings = load_settings()
     if settings.env is Env.production:
@@ -33,8 +34,14 @@ def demo_load() -> None:
             if users.get(session, openid) is None:
                 users.seen(session, openid, now, event="subscribe", own_message=False)
         accounts = demo_data.load(session, now)
+        sealer = Sealer(settings.data_key, settings.previous_data_key_list)
+        added = demo_data.load_residents(session, sealer, now)
     out.print(f"demo residents ready: {', '.join(DEMO_RESIDENTS)}")
     out.print(
         f"demo committee {demo_data.COMMITTEE} with buildings 1栋-6栋; console accounts "
         f"{', '.join(accounts)} (password {demo_data.ACCOUNTS[0][3]}, demo only)"
     )
+    if added:
+        out.print(f"registry: {added} generated residents added to {demo_data.COMMITTEE}")
+    else:
+        out.print(f"registry: {demo_data.COMMITTEE} already has residents; none added")

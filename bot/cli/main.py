@@ -11,6 +11,8 @@ from bot.cli.demo import demo_app
 from bot.cli.keys import keys_app
 from bot.cli.outbox import outbox_app
 from bot.cli.processes import scheduler, worker
+from bot.cli.registry import import_app
+from bot.cli.registry_quality import registry_app
 from bot.cli.reports import reports_app
 from bot.cli.sandbox import sandbox_api
 from bot.cli.settings import load_settings, out, refuse_demo_accounts
@@ -25,6 +27,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(staff_app, name="staff")
 app.add_typer(reports_app, name="reports")
+app.add_typer(import_app, name="import")
+app.add_typer(registry_app, name="registry")
 app.command()(worker)
 app.command()(scheduler)
 app.command("sandbox-api")(sandbox_api)

@@ -1,15 +1,22 @@
-"""`linli demo load` gives the demo a committee with buildings and staff to handle reports."""
+"""`linli demo load` gives the demo a committee with buildings, staff to handle reports, and
+residents in its registry."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import Engine
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from bot.demo import data as demo_data
+from config.content import load_content
+from flows.identity import Clean, check_id_card
 from store.db import unit_of_work
 from store.places.models import Place
+from store.registry import quality
+from store.registry.models import Household, Resident, ResidentTag
 from store.staff import accounts as staff
-from tests.chat import Answers, Sends, SendsLocation, open_chat, run
+from tests.chat import SEALER, Answers, Sends, SendsLocation, open_chat, run
 from tests.staff_helpers import NOW
 
 
@@ -46,3 +53,35 @@ def test_demo_data_loads_twice_without_doubling_and_its_accounts_sign_in(databas
             Answers("地点：3栋"),
         ],
     )
+
+
+def test_demo_residents_are_added_once_with_sealed_numbers_and_a_few_findings(
+    database: Engine, content_dir: Path
+) -> None:
+    for expected in (demo_data.RESIDENTS, 0):  # the second run adds nobody
+        with unit_of_work(database) as session:
+            demo_data.load(session, NOW)
+            assert demo_data.load_residents(session, SEALER, NOW) == expected
+    with Session(database) as session:
+        residents = session.exec(select(Resident)).all()
+        assert len(residents) == demo_data.RESIDENTS
+        assert session.exec(select(func.count()).select_from(Household)).one() > 50
+        assert session.exec(select(func.count()).select_from(ResidentTag)).one() > 10
+        committee = quality.committees_named(session, demo_data.COMMITTEE)[0]
+        rules = load_content(content_dir).registry.quality
+        found = quality.findings(
+            session, SEALER, committee_id=committee.id or 0, rules=rules, now=NOW
+        )
+        every_id = [SEALER.open(r.id_card_sealed) for r in residents if r.id_card_sealed]
+    # Valid check digits: every ID number is taken back as it is.
+    assert len(every_id) == demo_data.RESIDENTS - 1  # one deliberately bare row
+    assert all(check_id_card(n) == Clean(n) for n in every_id)
+    assert all(r.committee_id == committee.id for r in residents)
+    assert {f.kind for f in found} == {
+        "shared_mobile",
+        "placeholder",
+        "missing",
+        "too_old",
+        "unconfirmed",
+    }
+    assert len(found) < 12  # a few flawed rows, not a flawed registry

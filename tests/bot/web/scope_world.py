@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from store.db import unit_of_work
 from store.outbox import messages as outbox
 from store.places.models import Place
+from store.registry.models import Dwelling, Household, Residence, Resident, ResidentTag
 from store.reports.models import Report, ReportPhoto
 from store.staff import audit
 from store.staff import sessions as staff_sessions
@@ -34,13 +35,15 @@ class Committee:
     token_id: int
     place_id: int
     reference: str
+    resident_id: int = 0
+    household_id: int = 0
 
     @property
     def markers(self) -> list[str]:
         """Strings only this committee's data contains."""
         key = self.key
         return [self.reference, f"PLACE-{key}", self.staff.username, f"resident_{key}",
-                f"…{key}", f"NOTICE-{key}", f"AUDIT-{key}"]  # fmt: skip
+                f"…{key}", f"NOTICE-{key}", f"AUDIT-{key}", f"RES-{key}", f"HH-{key}"]  # fmt: skip
 
 
 @dataclass
@@ -101,6 +104,24 @@ def _marker_entry(
                      object_id=f"AUDIT-{key}", now=now, **scope)  # fmt: skip
 
 
+def _resident(database: Engine, key: str, committee_id: int, place_id: int, now: datetime
+              ) -> tuple[int, int]:  # fmt: skip
+    """A registry resident (RES-key) in household HH-key, living at the place, tagged."""
+    with unit_of_work(database) as session:
+        household = Household(committee_id=committee_id, number=f"HH-{key}")
+        dwelling = Dwelling(committee_id=committee_id, place_id=place_id, room="101")
+        session.add_all([household, dwelling])
+        session.flush()
+        person = Resident(committee_id=committee_id, name=f"RES-{key}", household_id=household.id,
+                          created_at=now, updated_at=now)  # fmt: skip
+        session.add(person)
+        session.flush()
+        assert person.id is not None and household.id is not None and dwelling.id is not None
+        session.add(Residence(resident_id=person.id, dwelling_id=dwelling.id, role="self"))
+        session.add(ResidentTag(resident_id=person.id, tag="party_member"))
+        return person.id, household.id
+
+
 def _committee(
     database: Engine, key: str, name: str, district: str, number: int, media_dir: Path,
     now: datetime,
@@ -127,7 +148,9 @@ def _committee(
                                 size=len(JPEG), next_attempt_at=now, created_at=now))  # fmt: skip
     _unreachable(database, key, person.committee_id, None, now)
     _marker_entry(database, audit.Actor.of(person), key, now, committee_id=person.committee_id)
-    return Committee(key, person.committee_id, person, headers, token_id, place_id, reference)
+    resident_id, household_id = _resident(database, key, person.committee_id, place_id, now)
+    return Committee(key, person.committee_id, person, headers, token_id, place_id, reference,
+                     resident_id, household_id)  # fmt: skip
 
 
 def build(database: Engine, media_dir: Path) -> World:

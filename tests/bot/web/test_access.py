@@ -104,7 +104,8 @@ class Probe:
             "reference": self.victim.reference, "service_request_id": self.victim.reference,
             "staff_id": self.victim.staff.id, "token_id": self.victim.token_id,
             "position": 1, "action": "accept", "change": "disable", "fmt": "json",
-            "service_code": "shared_bike",
+            "service_code": "shared_bike", "resident_id": self.victim.resident_id,
+            "household_id": self.victim.household_id,
         }  # fmt: skip
         path = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
         return self.client.request(method, path, headers=self.headers, **kwargs)
@@ -211,6 +212,14 @@ def _audit(c: Committee) -> str:
     return f"AUDIT-{c.key}"
 
 
+def _resident(c: Committee) -> str:
+    return f"RES-{c.key}"
+
+
+def _household(c: Committee) -> str:
+    return f"HH-{c.key}"
+
+
 INTRUDER = "INTRUDER"
 
 
@@ -261,6 +270,13 @@ SCOPE: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/reports/{reference}/photos/{position}"): answers(404),
     ("POST", "/api/v1/reports/{reference}/reveal"): answers(404),
     ("GET", "/api/v1/outbox/unreachable"): listed(_notice),
+    ("GET", "/api/v1/residents"): listed(_resident),
+    ("GET", "/api/v1/residents/{resident_id}"): answers(404),
+    ("POST", "/api/v1/residents/{resident_id}/reveal"): answers(
+        404, json={"field": "mobile", "why": INTRUDER}
+    ),
+    ("GET", "/api/v1/households"): listed(_household),
+    ("GET", "/api/v1/households/{household_id}"): answers(404),
     # the console
     ("GET", "/console/login"): answers(200),
     ("POST", "/console/login"): answers(403, data={"username": "west1", "password": "x"}),

@@ -1,0 +1,160 @@
+"""/api/v1/residents: search the registry, read one resident (masked), reveal a number (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+
+from bot.api import resident_schemas as schemas
+from bot.api.paging import MAX_ID, TEXT, PageRequest, page_request
+from bot.api.problems import problems
+from bot.web.auth import Principal, require_staff
+from bot.web.context import AppContext, context_of
+from bot.web.db import WriteSession
+from store.registry import reveal as revealing
+from store.registry import search
+from store.registry.models import Resident
+from store.staff import audit
+
+router = APIRouter(
+    prefix="/api/v1/residents", tags=["residents"], dependencies=[Depends(require_staff)],
+    responses=problems(401, 422),
+)  # fmt: skip
+Caller = Annotated[Principal, Depends(require_staff)]
+ResidentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MAX_AGE = 150
+PAGING = ("page", "per_page", "sort")
+FILTERS = ("committee_id", "name", "place_id", "unit", "room", "tag", "min_age", "max_age",
+           "id_card", "mobile")  # fmt: skip
+
+
+def only(*names: str) -> Callable[[Request], None]:
+    """A dependency refusing a query parameter the route does not read (a mistyped filter would
+    otherwise list everyone)."""
+    allowed = set(names)
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            detail = [{"field": unknown[0] or "query", "reason": "not a parameter of this route"}]
+            raise HTTPException(422, detail=detail)
+
+    return check
+
+
+def today_of(services: AppContext) -> date:
+    """Today where the committee is (ages are counted in full years on this day)."""
+    return services.clock().astimezone(services.settings.tz).date()
+
+
+def _visible(session: WriteSession, caller: Principal, resident_id: int) -> Resident:
+    resident = search.visible_resident(session, caller.scope, resident_id)
+    if resident is None:
+        raise HTTPException(404, detail=[{"field": "resident_id", "reason": "not found"}])
+    return resident
+
+
+@router.get(
+    "", response_model=schemas.ResidentPage, dependencies=[Depends(only(*PAGING, *FILTERS))]
+)
+def list_residents(
+    request: Request,
+    caller: Caller,
+    session: WriteSession,
+    paging: Annotated[PageRequest, Depends(page_request(*search.SORTABLE))],
+    committee_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    name: Annotated[
+        str | None, Query(max_length=100, pattern=TEXT, description="or a part")
+    ] = None,
+    place_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="the building they live in")
+    ] = None,
+    unit: Annotated[str | None, Query(max_length=16, pattern=TEXT)] = None,
+    room: Annotated[str | None, Query(max_length=16, pattern=TEXT)] = None,
+    tag: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+    min_age: Annotated[int | None, Query(ge=0, le=MAX_AGE)] = None,
+    max_age: Annotated[int | None, Query(ge=0, le=MAX_AGE)] = None,
+    id_card: Annotated[
+        str | None, Query(max_length=32, pattern=TEXT, description="the exact ID number")
+    ] = None,
+    mobile: Annotated[
+        str | None, Query(max_length=32, pattern=TEXT, description="the exact mobile number")
+    ] = None,
+) -> schemas.ResidentPage:
+    """Residents of the committees the caller may see, numbers masked."""
+    services = context_of(request)
+    today = today_of(services)
+    wanted = search.ResidentFilter(
+        committee_id=committee_id, name=name, place_id=place_id, unit=unit, room=room, tag=tag,
+        min_age=min_age, max_age=max_age, id_card=id_card, mobile=mobile,
+    )  # fmt: skip
+    rows, total = search.one_page(
+        session, caller.scope, wanted, sealer=services.sealer, today=today, page=paging.page,
+        per_page=paging.per_page, sort=paging.sort,
+    )  # fmt: skip
+    ids = [row.id for row in rows if row.id is not None]
+    tags, homes = search.tags_of(session, ids), search.homes_of(session, ids, today=today)
+    words = services.content.registry
+    items = [
+        schemas.summary(
+            words,
+            services.sealer,
+            row,
+            today=today,
+            tags=tags.get(row.id or 0, []),
+            homes=homes.get(row.id or 0, []),
+        )
+        for row in rows
+    ]
+    return schemas.ResidentPage(items=items, page=paging.page, per_page=paging.per_page,
+                                total=total)  # fmt: skip
+
+
+@router.get(
+    "/{resident_id}", response_model=schemas.ResidentDetail, responses=problems(404),
+    dependencies=[Depends(only())],
+)  # fmt: skip
+def get_resident(
+    request: Request, caller: Caller, session: WriteSession, resident_id: ResidentId
+) -> schemas.ResidentDetail:
+    """One resident: every field masked, tags, dwellings, household and the change history."""
+    services = context_of(request)
+    resident = _visible(session, caller, resident_id)
+    household = None
+    if resident.household_id is not None:
+        household = search.visible_household(session, caller.scope, resident.household_id)
+    return schemas.detail(
+        services.content.registry, services.sealer, resident, today=today_of(services),
+        tags=search.tags_of(session, [resident_id]).get(resident_id, []),
+        homes=search.homes_of(session, [resident_id]).get(resident_id, []),
+        household=household, history=search.history_of(session, resident_id),
+    )  # fmt: skip
+
+
+@router.post(
+    "/{resident_id}/reveal", response_model=schemas.Revealed, responses=problems(400, 403, 404),
+    dependencies=[Depends(only())],
+)  # fmt: skip
+def reveal(
+    request: Request,
+    response: Response,
+    caller: Caller,
+    session: WriteSession,
+    resident_id: ResidentId,
+    body: schemas.RevealIn,
+) -> schemas.Revealed:
+    """A number in full, with the reason: admins and the committee's staff; audited."""
+    services = context_of(request)
+    resident = _visible(session, caller, resident_id)
+    if not revealing.can_reveal(caller.scope, resident):
+        detail = [{"field": "resident_id", "reason": "your role may not reveal numbers"}]
+        raise HTTPException(403, detail=detail)
+    value = revealing.reveal(
+        session, services.sealer, resident, field=body.field, why=body.why, scope=caller.scope,
+        actor=audit.Actor.of(caller.staff), now=services.clock(),
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return schemas.Revealed(resident_id=resident_id, field=body.field, value=value)
