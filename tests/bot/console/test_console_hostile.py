@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -22,6 +21,7 @@ from store.reports import service as reports
 from store.staff import sessions as staff_sessions
 from store.staff.models import ApiToken, StaffUser
 from tests.chat import settings_for
+from tests.routes import all_routes
 from tests.staff_helpers import PASSWORD, create_staff
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -147,20 +147,8 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
     }
 
 
-def _flat(routes: list[object]) -> list[APIRoute]:
-    """Every APIRoute, including those of included routers (FastAPI keeps those nested)."""
-    flat: list[APIRoute] = []
-    for route in routes:
-        nested = getattr(route, "original_router", None)
-        if nested is not None:
-            flat.extend(_flat(nested.routes))
-        elif isinstance(route, APIRoute):
-            flat.append(route)
-    return flat
-
-
 def _console_routes(client: TestClient) -> set[tuple[str, str]]:
-    routes = _flat(client.app.routes)  # type: ignore[attr-defined]
+    routes = all_routes(client.app.routes)  # type: ignore[attr-defined]
     return {
         (method, route.path)
         for route in routes

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -27,6 +26,7 @@ from store.reports.models import Report
 from store.staff.models import StaffUser
 from tests.bot.web.scope_world import Committee, World, build
 from tests.chat import settings_for
+from tests.routes import all_routes
 from tests.staff_helpers import create_staff, token_for
 
 SCOPED = ("/api/v1", "/console", "/open311")
@@ -36,23 +36,11 @@ PUBLIC = {("GET", "/console/login"), ("POST", "/console/login"),
           ("GET", "/open311/v2/services/{service_code}.{fmt}")}  # fmt: skip
 
 
-def _all_routes(routes: list[object]) -> list[APIRoute]:
-    """Every APIRoute, including those of included routers (FastAPI keeps those nested)."""
-    flat: list[APIRoute] = []
-    for route in routes:
-        nested = getattr(route, "original_router", None)
-        if nested is not None:
-            flat.extend(_all_routes(nested.routes))
-        elif isinstance(route, APIRoute):
-            flat.append(route)
-    return flat
-
-
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path template) of every route under /api/v1, /console and /open311."""
     return sorted(
         (method, route.path)
-        for route in _all_routes(app.routes)
+        for route in all_routes(app.routes)
         if route.path.startswith(SCOPED)
         for method in route.methods - {"HEAD", "OPTIONS"}
     )

@@ -21,8 +21,8 @@ from bot.web.db import read_session
 from store.staff.models import ApiToken
 from store.staff.sessions import IDLE_EXPIRY
 from tests.bot.console.test_console import _csrf, _sign_in
-from tests.bot.web.test_access import _all_routes
 from tests.chat import settings_for
+from tests.routes import all_routes
 from tests.staff_helpers import PASSWORD, create_staff, token_for
 
 
@@ -146,6 +146,6 @@ def _calls(dependant: Dependant) -> set[object]:
 def test_no_signed_in_route_opens_a_second_session(database: Engine) -> None:
     """Sign-in writes through the WriteSession, so a signed-in route reads through it too."""
     app = create_app(settings_for(database), database=database)
-    signed_in = [r for r in _all_routes(app.routes) if require_staff in _calls(r.dependant)]
+    signed_in = [r for r in all_routes(app.routes) if require_staff in _calls(r.dependant)]
     assert len(signed_in) > 20
     assert [r.path for r in signed_in if read_session in _calls(r.dependant)] == []
