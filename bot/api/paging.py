@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import HTTPException, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, Strict
 from sqlmodel import Session
 
@@ -78,3 +78,17 @@ def paginate(
     paginator, store.paging; an unknown field is refused as `sort`)."""
     order = paging.ordering(sortable, request.sort, [default])
     return paging.page_of(session, query, page=request.page, per_page=request.per_page, order=order)
+
+
+def only(*names: str) -> Callable[[Request], None]:
+    """A dependency refusing a query parameter the route does not read (a mistyped filter would
+    otherwise list everyone)."""
+    allowed = set(names)
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            detail = [{"field": unknown[0] or "query", "reason": "not a parameter of this route"}]
+            raise HTTPException(422, detail=detail)
+
+    return check

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from bot.api import resident_schemas as schemas
-from bot.api.paging import MAX_ID, TEXT, PageRequest, page_request
+from bot.api.paging import MAX_ID, TEXT, PageRequest, only, page_request
 from bot.api.problems import problems
 from bot.web.auth import Principal, require_staff
 from bot.web.context import AppContext, context_of
@@ -29,20 +28,6 @@ MAX_AGE = 150
 PAGING = ("page", "per_page", "sort")
 FILTERS = ("committee_id", "name", "place_id", "unit", "room", "tag", "min_age", "max_age",
            "id_card", "mobile")  # fmt: skip
-
-
-def only(*names: str) -> Callable[[Request], None]:
-    """A dependency refusing a query parameter the route does not read (a mistyped filter would
-    otherwise list everyone)."""
-    allowed = set(names)
-
-    def check(request: Request) -> None:
-        unknown = sorted(set(request.query_params) - allowed)
-        if unknown:
-            detail = [{"field": unknown[0] or "query", "reason": "not a parameter of this route"}]
-            raise HTTPException(422, detail=detail)
-
-    return check
 
 
 def today_of(services: AppContext) -> date:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel
 
-from bot.api.paging import MAX_ID, Page, PageRequest, one_of, page_request, paginate
+from bot.api.paging import MAX_ID, Page, PageRequest, one_of, only, page_request, paginate
 from bot.api.problems import problems
 from bot.web.auth import Principal, require_staff
 from bot.web.db import WriteSession
@@ -43,7 +43,9 @@ def me(caller: Caller) -> StaffPublic:
     return _public(caller.staff)
 
 
-@router.get("/staff", response_model=Page)
+@router.get(
+    "/staff", response_model=Page, dependencies=[Depends(only("page", "per_page", "sort", "role"))]
+)
 def list_staff(
     caller: Caller,
     session: WriteSession,
