@@ -14,7 +14,6 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import text
 from sqlalchemy.engine import Engine as Database
 from starlette.exceptions import HTTPException
 
@@ -44,7 +43,7 @@ from config.content import load_content
 from config.settings import Env, Settings, get_settings
 from flows.registry import build_engine
 from flows.steps import Flow
-from store.db import make_engine
+from store.db import make_engine, ping
 from store.sealing import Sealer
 
 log = logging.getLogger("linli")
@@ -129,8 +128,7 @@ def create_app(
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
         try:
-            with services.database.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            ping(services.database)
         except Exception:
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})

@@ -82,3 +82,9 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def ping(engine: Engine) -> None:
+    """Run the cheapest statement; raises when the database cannot be reached."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")

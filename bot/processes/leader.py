@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.engine import Engine as Database
+
+from store import locks
 
 # An arbitrary constant naming "the Linli scheduler" among advisory locks.
 SCHEDULER_LOCK = 0x4C494E4C49
@@ -55,15 +57,11 @@ async def _advisory(
 
 
 def _try_advisory(connection: Connection) -> bool:
-    result = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK})
-    acquired = bool(result.scalar_one())
-    connection.commit()
-    return acquired
+    return locks.try_advisory(connection, SCHEDULER_LOCK)
 
 
 def _unlock_advisory(connection: Connection) -> None:
-    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK})
-    connection.commit()
+    locks.unlock_advisory(connection, SCHEDULER_LOCK)
 
 
 @asynccontextmanager
