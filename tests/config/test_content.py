@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,8 @@ from typer.testing import CliRunner
 from bot.cli.main import app as cli
 from config.content import ContentError, Hints, load_content
 from config.settings import Settings
+from tests.config.conftest import edit, line_of
 from tests.production import PRODUCTION_SECRETS
-
-
-@pytest.fixture
-def broken(content_dir: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "zh-CN"
-    shutil.copytree(content_dir, copy)
-    return copy
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _line_of(path: Path, fragment: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if fragment in line:
-            return number
-    raise AssertionError(fragment)
 
 
 def test_the_shipped_content_is_valid(content_dir: Path) -> None:
@@ -44,36 +24,36 @@ def test_the_shipped_content_is_valid(content_dir: Path) -> None:
 
 def test_every_problem_is_reported_with_file_line_and_reason(broken: Path) -> None:
     bot, office = broken / "bot.yaml", broken / "office.yaml"
-    _edit(bot, "timed_out: 上次的对话超过{minutes}", "timed_out: 上次的对话超过{hours}")
-    _edit(bot, "  yes_no: 请回复", "  yes_or_no: 请回复")
-    _edit(office, "  - key: address", "  - key: hours")
+    edit(bot, "timed_out: 上次的对话超过{minutes}", "timed_out: 上次的对话超过{hours}")
+    edit(bot, "  yes_no: 请回复", "  yes_or_no: 请回复")
+    edit(office, "  - key: address", "  - key: hours")
     with pytest.raises(ContentError) as caught:
         load_content(broken)
     problems = {(p.file.name, p.line): p.reason for p in caught.value.problems}
-    assert problems[("bot.yaml", _line_of(bot, "yes_or_no"))].startswith("hints.yes_or_no")
+    assert problems[("bot.yaml", line_of(bot, "yes_or_no"))].startswith("hints.yes_or_no")
     assert any("unknown placeholder {hours}" in r for r in problems.values())
     assert any(f == "office.yaml" and "hours is used twice" in r for (f, _), r in problems.items())
 
 
 def test_a_broken_yaml_file_is_reported_at_its_line(broken: Path) -> None:
     office = broken / "office.yaml"
-    _edit(office, "prompt: 您想了解哪一项？", "prompt: [您想了解哪一项？")
+    edit(office, "prompt: 您想了解哪一项？", "prompt: [您想了解哪一项？")
     with pytest.raises(ContentError) as caught:
         load_content(broken)
     [problem] = caught.value.problems
     assert problem.file == office and "not valid YAML" in problem.reason
-    assert problem.line >= _line_of(office, "prompt:")
+    assert problem.line >= line_of(office, "prompt:")
 
 
 def test_check_config_exits_non_zero_and_names_the_place(
     broken: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     office = broken / "office.yaml"
-    _edit(office, "title: 办事指南", "title: ''")
+    edit(office, "title: 办事指南", "title: ''")
     monkeypatch.setenv("LINLI_CONTENT_DIR", str(broken))
     result = CliRunner().invoke(cli, ["check-config"])
     assert result.exit_code == 1
-    assert f"office.yaml:{_line_of(office, 'title:')}" in result.output
+    assert f"office.yaml:{line_of(office, 'title:')}" in result.output
     assert "title" in result.output
 
 
@@ -101,25 +81,25 @@ def test_check_config_refuses_reports_yaml_without_the_other_category_or_a_statu
     assert result.exit_code == 1
     said = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
     # Each problem points at the first line under its heading.
-    categories = f"{reports}:{_line_of(reports, 'categories:') + 1}"
-    statuses = f"{reports}:{_line_of(reports, 'statuses:') + 1}"
+    categories = f"{reports}:{line_of(reports, 'categories:') + 1}"
+    statuses = f"{reports}:{line_of(reports, 'statuses:') + 1}"
     assert said[categories].startswith("categories: no category with key other")
     assert said[statuses] == "statuses: missing status resolved"
 
 
 def test_bot_yaml_answers_may_not_be_both_yes_and_no_nor_a_command(broken: Path) -> None:
     bot = broken / "bot.yaml"
-    _edit(bot, "  yes_words: [是,", "  yes_words: [否, 取消, 是,")
+    edit(bot, "  yes_words: [是,", "  yes_words: [否, 取消, 是,")
     with pytest.raises(ContentError) as caught:
         load_content(broken)
     reasons = [(p.line, p.reason) for p in caught.value.problems]
     both = "answers: 「否」 is both a yes and a no word"
-    assert (_line_of(bot, "answers:") + 1, both) in reasons
+    assert (line_of(bot, "answers:") + 1, both) in reasons
     with pytest.raises(ContentError) as caught:
-        _edit(bot, "  yes_words: [否, 取消,", "  yes_words: [取消,")
+        edit(bot, "  yes_words: [否, 取消,", "  yes_words: [取消,")
         load_content(broken)
     [problem] = caught.value.problems
-    assert problem.line == _line_of(bot, "answers:") + 1
+    assert problem.line == line_of(bot, "answers:") + 1
     assert problem.reason == "answers: yes_words: 「取消」 is also a cancel word"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,26 +9,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from config.content import ContentError, load_content
-
-
-@pytest.fixture
-def broken(content_dir: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "zh-CN"
-    shutil.copytree(content_dir, copy)
-    return copy
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _line_of(path: Path, fragment: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if fragment in line:
-            return number
-    raise AssertionError(fragment)
+from tests.config.conftest import edit, line_of
 
 
 def test_the_shipped_registry_words_every_code_and_reason(content_dir: Path) -> None:
@@ -45,26 +25,26 @@ def test_check_config_names_file_and_line_of_a_bad_registry_yaml(
     broken: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     registry = broken / "registry.yaml"
-    _edit(registry, "    certificate: true", "    certifcate: true")
-    _edit(registry, "    vacant: 空置", "    empty: 空置")
-    _edit(registry, "    min_age: 80", "    min_age: 80\n    max_age: 75")
+    edit(registry, "    certificate: true", "    certifcate: true")
+    edit(registry, "    vacant: 空置", "    empty: 空置")
+    edit(registry, "    min_age: 80", "    min_age: 80\n    max_age: 75")
     monkeypatch.setenv("LINLI_CONTENT_DIR", str(broken))
     result = CliRunner().invoke(cli, ["check-config"])
     assert result.exit_code == 1
     said = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
-    assert said[f"{registry}:{_line_of(registry, 'certifcate')}"].startswith(
+    assert said[f"{registry}:{line_of(registry, 'certifcate')}"].startswith(
         "tags.only_child.certifcate"
     )
-    assert said[f"{registry}:{_line_of(registry, 'occupancy:') + 1}"] == (
+    assert said[f"{registry}:{line_of(registry, 'occupancy:') + 1}"] == (
         "codes.occupancy: unknown occupancy code empty (one of owner, rented, vacant)"
     )
-    aged_80 = _line_of(registry, "  aged_80:") + 1
+    aged_80 = line_of(registry, "  aged_80:") + 1
     assert said[f"{registry}:{aged_80}"] == "cohorts.aged_80: max_age must not be below min_age"
 
 
 def test_a_reason_without_words_is_refused(broken: Path) -> None:
     registry = broken / "registry.yaml"
-    _edit(registry, "  landline_area_code: 固定电话缺少区号\n", "")
+    edit(registry, "  landline_area_code: 固定电话缺少区号\n", "")
     with pytest.raises(ContentError) as caught:
         load_content(broken)
     [problem] = caught.value.problems
