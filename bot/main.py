@@ -95,6 +95,7 @@ def create_app(
     app.include_router(console_tokens.router)
     app.include_router(console_reveal.router)  # before console_reports' /{action} catch-all
     app.include_router(console_reports.router)
+    # ---- registry console routers: residents pages, import pages, exports and census ----
     app.include_router(open311.router)
     if settings.simulator_enabled:
         from bot.simulator import routes as simulator

@@ -197,6 +197,9 @@ CONSOLE_KEYS = frozenset(
         "follow_up_rated",
         "word_yes",
         "word_no",
+        # ---- registry: residents pages ----
+        # ---- registry: import pages ----
+        # ---- registry: exports and census ----
     )
 )
 

@@ -144,6 +144,9 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
             form={"note": "已派人", "public": "1", "referred_to": "城管", "assignee_id": clerk},
         ),
         ("POST", "/console/reports/{reference}/reveal"): Case("POST", path=ref),
+        # ---- registry console: residents pages ----
+        # ---- registry console: import pages ----
+        # ---- registry console: exports and census ----
     }
 
 

@@ -291,6 +291,9 @@ SCOPE: dict[tuple[str, str], Check] = {
     ("GET", "/console/reports/{reference}/photos/{position}"): answers(404),
     ("POST", "/console/reports/{reference}/{action}"): answers(404, data={"note": INTRUDER}),
     ("POST", "/console/reports/{reference}/reveal"): answers(404),
+    # ---- registry console: residents pages ----
+    # ---- registry console: import pages ----
+    # ---- registry console: exports and census ----
     # Open311
     ("GET", "/open311/v2/services.{fmt}"): answers(200),
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): answers(200),
