@@ -90,9 +90,7 @@ def _description(data: Data) -> str:
     return data.get("description") or data["category"]["said"]
 
 
-def report_flow(
-    content: ReportContent, yes_words: Sequence[str], no_words: Sequence[str]
-) -> Flow:
+def report_flow(content: ReportContent, yes_words: Sequence[str], no_words: Sequence[str]) -> Flow:
     """我要报事: category, description, place, duplicates, extra questions, photos, confirm;
     yes/no questions take the committee's yes and no words (bot.yaml `answers`)."""
     words, policy, categories = content.flow, content.policy, content.categories

@@ -70,8 +70,9 @@ def residents(
     from config.content import load_content
     from store.db import make_engine, unit_of_work
     from store.errors import Refused
-    from store.registry.imports import committees_named, run_import
+    from store.registry.imports import run_import
     from store.sealing import Sealer
+    from store.staff.accounts import committees_named
 
     settings = load_settings()
     content = load_content(settings.content_dir).registry

@@ -72,13 +72,14 @@ def quality(
     from store.db import make_engine, unit_of_work
     from store.registry import quality as report
     from store.sealing import Sealer
+    from store.staff import accounts
 
     settings = load_settings()
     registry = load_content(settings.content_dir).registry
     sealer = Sealer(settings.data_key, settings.previous_data_key_list)
     engine = make_engine(settings.database_url)
     with unit_of_work(engine) as session:
-        found = report.committees_named(session, committee)
+        found = accounts.committees_named(session, committee)
         if len(found) != 1:
             problem = "no committee" if not found else "several committees"
             typer.echo(f"refused: committee: {problem} named {committee}", err=True)

@@ -94,7 +94,6 @@ def _xml_unsafe(ch: str) -> bool:
     )
 
 
-
 def _base(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/") + router.prefix
 

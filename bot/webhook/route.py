@@ -16,7 +16,6 @@ from bot.wechat.gate import Push, Refused
 router = APIRouter()
 
 
-
 @router.get("/wechat", response_class=PlainTextResponse, include_in_schema=False)
 async def verify(request: Request) -> PlainTextResponse:
     """Answer WeChat's server-configuration check with the echostr, as plain text."""

@@ -7,44 +7,35 @@ import never overwrites a field whose latest change came from staff or the resid
 
 from __future__ import annotations
 
-import codecs
-import csv
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from config.registry_content import IMPORT_OUTCOMES, ImportColumns, RegistryContent
-from flows.identity import (
-    Flagged,
-    check_date,
-    check_id_card,
-    check_landline,
-    check_mobile,
-    mismatches,
-)
-from flows.inputs import normalise
-from flows.masking import mask_id_card, mask_numbers_in
-from flows.place_names import building_key
+from config.registry_content import IMPORT_OUTCOMES, RegistryContent
+from flows.masking import mask_id_card
 from store.errors import Refused
-from store.places.models import Place
+from store.registry.checks import (
+    CheckedRow,
+    Invalid,
+    check_row,
+    code_words,
+    committee_buildings,
+    who,
+)
 from store.registry.history import Source
 from store.registry.models import Dwelling, Household, Residence, Resident, ResidentChange
-from store.registry.residents import MAX_NAME, MAX_NOTES, add_resident, update_field
+from store.registry.residents import add_resident, update_field
+from store.registry.sheet import Sheet
 from store.sealing import Sealer
-from store.staff.models import Committee
 
 WRITTEN = ("new", "changed")
 BATCH = 500  # rows matched with one query, and written before the next are read
-HEADING_ROWS = 10  # a title or two above the headings is common in committee sheets
-MAX_SHORT = {"unit": 16, "room": 16, "household_number": 32}
-_CODED = ("gender", "relation_to_head", "hukou_status", "residence_status")
 _SEALED = {"id_card": "id_card_sealed", "mobile": "mobile_sealed", "landline": "landline_sealed"}
-_CHECKS = {"mobile": check_mobile, "landline": check_landline}
 # Sources whose values an import never overwrites.
 _PROTECTED = {"staff": "edited_by_staff", "resident": "edited_by_resident"}
 
@@ -74,189 +65,6 @@ class ImportResult:
     applied: bool = False
 
 
-@dataclass
-class _Row:
-    """A row whose values passed their checks."""
-
-    line: int
-    values: dict[str, Any]  # resident fields, clean
-    id_hash: str
-    dwelling: tuple[int, str, str] | None  # place id, unit, room
-    household_number: str | None
-
-
-# ---- reading -----------------------------------------------------------------------------------
-
-
-def _cell(value: object) -> object:
-    """A cell as text (or a date), blank as None; numbers Excel stored as numbers kept whole."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
-
-
-def _csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without a BOM) if the whole file decodes as it, else GB18030."""
-    with path.open("rb") as raw:
-        if raw.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        raw.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            for chunk in iter(lambda: raw.read(1 << 16), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8"
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[Any, ...]]:
-    with path.open(encoding=_csv_encoding(path), newline="") as text:
-        yield from (tuple(row) for row in csv.reader(text))
-
-
-def _xlsx_rows(path: Path) -> Iterator[tuple[Any, ...]]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        yield from book.worksheets[0].iter_rows(values_only=True)
-    finally:
-        book.close()
-
-
-class Sheet:
-    """A sheet's rows as {field: value}, the headings found by the column presets."""
-
-    def __init__(self, path: Path, columns: ImportColumns) -> None:
-        suffix = path.suffix.lower()
-        if suffix not in (".xlsx", ".csv"):
-            raise Refused("file", "an .xlsx or .csv file is needed", code="file_type")
-        self.path = path
-        raw = iter(_xlsx_rows(path) if suffix == ".xlsx" else _csv_rows(path))
-        wanted = columns.field_of()
-        for line, cells in enumerate(raw, start=1):
-            headings = [str(_cell(c) or "") for c in cells]
-            if sum(h in wanted for h in headings) >= 2 or line >= HEADING_ROWS:
-                break
-        else:
-            headings, line = [], 0
-        found = {i: wanted[h] for i, h in enumerate(headings) if h in wanted}
-        if "name" not in found.values() or "id_card" not in found.values():
-            raise Refused("file", "no 姓名 and 身份证号 headings", code="columns")
-        self.ignored_headings = [h for i, h in enumerate(headings) if h and i not in found]
-        self._raw, self._found, self._first = raw, found, line + 1
-
-    def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
-        """(line, {field: cell}) for each row below the headings that is not blank."""
-        for line, cells in enumerate(self._raw, start=self._first):
-            values = {f: _cell(cells[i]) for i, f in self._found.items() if i < len(cells)}
-            values = {f: v for f, v in values.items() if v is not None}
-            if values:
-                yield line, values
-
-
-# ---- checking ----------------------------------------------------------------------------------
-
-
-def _code_words(content: RegistryContent) -> dict[str, dict[str, str]]:
-    """Each coded field's words (and the code itself, and each part of 祖父母/外祖父母) → code."""
-    words: dict[str, dict[str, str]] = {}
-    for kind in _CODED:
-        known: dict[str, str] = {}
-        for code, word in getattr(content.codes, kind).items():
-            for spelling in (code, word, *word.split("/")):
-                known[normalise(spelling)] = code
-        words[kind] = known
-    return words
-
-
-def _buildings(session: Session, committee_id: int) -> list[Place]:
-    query = select(Place).where(Place.committee_id == committee_id, Place.kind == "building")
-    return list(session.exec(query.order_by(col(Place.id))))
-
-
-def _building(text: str, buildings: list[Place]) -> Place | None:
-    """The committee's building a cell names exactly, or by the same number (3 → 3栋)."""
-    folded = normalise(text).replace(" ", "")
-    exact = [p for p in buildings if normalise(p.name).replace(" ", "") == folded]
-    key = building_key(text)
-    numbered = [p for p in buildings if key is not None and building_key(p.name) == key]
-    found = exact or numbered
-    return found[0] if len(found) == 1 else None
-
-
-class _Invalid(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        self.field, self.reason = field, reason
-
-
-def _checked(raw: dict[str, object], *, words: dict[str, dict[str, str]],
-             buildings: list[Place], sealer: Sealer, line: int) -> _Row:  # fmt: skip
-    """A row's values checked one by one; _Invalid names the first bad one."""
-    id_text = raw.get("id_card")
-    if id_text is None:
-        raise _Invalid("id_card", "no_id_card")
-    id_card = check_id_card(str(id_text))
-    if isinstance(id_card, Flagged):
-        raise _Invalid("id_card", id_card.reason)
-    name = normalise(str(raw.get("name") or ""))
-    if not name:
-        raise _Invalid("name", "missing")
-    if len(name) > MAX_NAME:
-        raise _Invalid("name", "too_long")
-    values: dict[str, Any] = {"name": name, "id_card": id_card.value}
-    for kind in _CODED:
-        if kind in raw:
-            code = words[kind].get(normalise(str(raw[kind])))
-            if code is None:
-                raise _Invalid(kind, "unknown_code")
-            values[kind] = code
-    for kind, check in _CHECKS.items():
-        if kind in raw:
-            checked = check(str(raw[kind]))
-            if isinstance(checked, Flagged):
-                raise _Invalid(kind, checked.reason)
-            values[kind] = checked.value
-    if "birth_date" in raw:
-        born = raw["birth_date"]
-        if not isinstance(born, date):
-            checked_date = check_date(str(born))
-            if isinstance(checked_date, Flagged):
-                raise _Invalid("birth_date", checked_date.reason)
-            born = checked_date.value
-        values["birth_date"] = born
-    for reason in mismatches(id_card.value, values.get("birth_date"), values.get("gender")):
-        raise _Invalid("birth_date" if reason == "birth_date_mismatch" else "gender", reason)
-    if "notes" in raw:
-        notes = str(raw["notes"]).strip()
-        if len(notes) > MAX_NOTES:
-            raise _Invalid("notes", "too_long")
-        values["notes"] = notes
-    short = {k: normalise(str(raw[k])) for k in MAX_SHORT if k in raw}
-    for kind, text in short.items():
-        if len(text) > MAX_SHORT[kind]:
-            raise _Invalid(kind, "too_long")
-    dwelling = None
-    if "building" in raw or "room" in raw or "unit" in raw:
-        place = _building(str(raw.get("building") or ""), buildings)
-        if place is None:
-            raise _Invalid("building", "unknown_building")
-        if not short.get("room"):
-            raise _Invalid("room", "room_missing")
-        dwelling = (place.id or 0, short.get("unit", ""), short["room"])
-    return _Row(line, values, sealer.lookup_hash(id_card.value), dwelling,
-                short.get("household_number"))  # fmt: skip
-
-
 # ---- matching and writing ----------------------------------------------------------------------
 
 
@@ -267,8 +75,8 @@ class _Importer:
                  content: RegistryContent, file_name: str, now: datetime) -> None:  # fmt: skip
         self.session, self.sealer, self.committee_id = session, sealer, committee_id
         self.file_name, self.now = file_name, now
-        self.words = _code_words(content)
-        self.buildings = _buildings(session, committee_id)
+        self.words = code_words(content)
+        self.buildings = committee_buildings(session, committee_id)
         dwellings = session.exec(select(Dwelling).where(Dwelling.committee_id == committee_id))
         self.dwellings = {(d.place_id, d.unit, d.room): d.id or 0 for d in dwellings}
         self.dwelling_keys = {v: k for k, v in self.dwellings.items()}
@@ -276,21 +84,21 @@ class _Importer:
         self.households = {h.number: h for h in households}
         self.seen: set[str] = set()
 
-    def check(self, line: int, raw: dict[str, object]) -> _Row | RowOutcome:
+    def check(self, line: int, raw: dict[str, object]) -> CheckedRow | RowOutcome:
         """The checked row, or its invalid outcome."""
         try:
-            row = _checked(raw, words=self.words, buildings=self.buildings, sealer=self.sealer,
+            row = check_row(raw, words=self.words, buildings=self.buildings, sealer=self.sealer,
                            line=line)  # fmt: skip
-        except _Invalid as bad:
+        except Invalid as bad:
             return RowOutcome(line, "invalid", bad.reason, bad.field, (bad.field,),
-                              **_who(raw))  # fmt: skip
+                              **who(raw))  # fmt: skip
         if row.id_hash in self.seen:
             return RowOutcome(line, "invalid", "duplicate_in_file", "id_card", ("id_card",),
-                              **_who(raw))  # fmt: skip
+                              **who(raw))  # fmt: skip
         self.seen.add(row.id_hash)
         return row
 
-    def plan(self, rows: list[_Row]) -> list[tuple[_Row, RowOutcome, list[Resident]]]:
+    def plan(self, rows: list[CheckedRow]) -> list[tuple[CheckedRow, RowOutcome, list[Resident]]]:
         """Each checked row matched by its ID hash and compared with the registry."""
         hashes = [row.id_hash for row in rows]
         query = select(Resident).where(
@@ -316,7 +124,7 @@ class _Importer:
             planned.append((row, self._compare(row, found, latest, living), found))
         return planned
 
-    def _compare(self, row: _Row, found: list[Resident], latest: dict[tuple[int, str], str],
+    def _compare(self, row: CheckedRow, found: list[Resident], latest: dict[tuple[int, str], str],
                  living: dict[int, int]) -> RowOutcome:  # fmt: skip
         who = {"name": row.values["name"], "id_card": mask_id_card(row.values["id_card"])}
         if not found:
@@ -348,7 +156,7 @@ class _Importer:
             return None if sealed is None else self.sealer.open(sealed)
         return getattr(resident, field)
 
-    def write(self, row: _Row, outcome: RowOutcome, found: list[Resident]) -> RowOutcome:
+    def write(self, row: CheckedRow, outcome: RowOutcome, found: list[Resident]) -> RowOutcome:
         """Write a new or changed row; a value the store refuses makes the row invalid."""
         source = Source.imported(self.file_name, row.line)
         values = dict(row.values)
@@ -378,7 +186,7 @@ class _Importer:
                               (refused.field,), outcome.name, outcome.id_card)  # fmt: skip
         return outcome
 
-    def prepare(self, rows: list[_Row]) -> None:
+    def prepare(self, rows: list[CheckedRow]) -> None:
         """Create the households and dwellings a batch's rows need, with one flush."""
         for number in {row.household_number for row in rows} - {None} - set(self.households):
             household = Household(committee_id=self.committee_id, number=number)
@@ -401,7 +209,7 @@ class _Importer:
             self.households[number] = household
         return household
 
-    def _head(self, resident: Resident, row: _Row) -> None:
+    def _head(self, resident: Resident, row: CheckedRow) -> None:
         """A head of household (户主) becomes its head when it has none yet."""
         if row.household_number is None or row.values.get("relation_to_head") != "head":
             return
@@ -410,7 +218,7 @@ class _Importer:
             household.head_resident_id = resident.id
             self.session.add(household)
 
-    def _move_in(self, resident: Resident, row: _Row, moving_from: int | None) -> None:
+    def _move_in(self, resident: Resident, row: CheckedRow, moving_from: int | None) -> None:
         """The resident lives in the row's dwelling from today (created if new); older ends."""
         assert row.dwelling is not None
         dwelling_id = self.dwellings.get(row.dwelling)
@@ -438,19 +246,6 @@ class _Importer:
                                    role=role, moved_in=today))  # fmt: skip
 
 
-def _who(raw: dict[str, object]) -> dict[str, str]:
-    """The name and masked ID number of a row, as the report shows them."""
-    name = mask_numbers_in(normalise(str(raw.get("name") or "")))[:MAX_NAME]
-    id_card = normalise(str(raw.get("id_card") or "")).replace(" ", "")
-    return {"name": name, "id_card": mask_id_card(id_card) if id_card else ""}
-
-
-def committees_named(session: Session, name: str) -> list[Committee]:
-    """The committees with this name (one per sub-district at most)."""
-    query = select(Committee).where(Committee.name == name.strip())
-    return list(session.exec(query.order_by(col(Committee.id))))
-
-
 def run_import(
     session: Session,
     sealer: Sealer,
@@ -472,7 +267,7 @@ def run_import(
         if outcome.outcome != "unchanged":
             result.rows.append(outcome)
 
-    def flush(batch: list[_Row]) -> None:
+    def flush(batch: list[CheckedRow]) -> None:
         planned = importer.plan(batch)
         if apply:
             importer.prepare([row for row, outcome, _ in planned if outcome.outcome in WRITTEN])
@@ -484,7 +279,7 @@ def run_import(
         if progress is not None:
             progress(len(batch))
 
-    batch: list[_Row] = []
+    batch: list[CheckedRow] = []
     for line, raw in sheet.rows():
         checked = importer.check(line, raw)
         if isinstance(checked, RowOutcome):

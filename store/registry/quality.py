@@ -15,7 +15,6 @@ from config.registry_quality import KINDS, Quality
 from flows.masking import mask_id_card, mask_mobile
 from store.registry.models import Residence, Resident
 from store.sealing import Sealer, SealError
-from store.staff.models import Committee
 
 # Required fields stored sealed are missing when their sealed column is empty.
 _COLUMN = {"id_card": "id_card_sealed", "mobile": "mobile_sealed", "landline": "landline_sealed"}
@@ -42,12 +41,6 @@ class Line:
     name: str
     id_card: str
     mobile: str
-
-
-def committees_named(session: Session, name: str) -> list[Committee]:
-    """The committees of this name (two sub-districts may each have one)."""
-    query = select(Committee).where(Committee.name == name.strip()).order_by(col(Committee.id))
-    return list(session.exec(query).all())
 
 
 def _age(born: date, on: date) -> int:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.errors import Refused
 from store.staff import audit, passwords
@@ -223,3 +223,9 @@ def set_disabled(
 @cache
 def _dummy_hash() -> str:
     return passwords.hash_password("an unusable password, hashed only to spend the same time")
+
+
+def committees_named(session: Session, name: str) -> list[Committee]:
+    """The committees of this name (two sub-districts may each have one)."""
+    query = select(Committee).where(Committee.name == name.strip()).order_by(col(Committee.id))
+    return list(session.exec(query).all())

@@ -15,6 +15,7 @@ from store.db import unit_of_work
 from store.places.models import Place
 from store.registry import quality
 from store.registry.models import Household, Resident, ResidentTag
+from store.staff import accounts
 from store.staff import accounts as staff
 from tests.chat import SEALER, Answers, Sends, SendsLocation, open_chat, run
 from tests.staff_helpers import NOW
@@ -67,7 +68,7 @@ def test_demo_residents_are_added_once_with_sealed_numbers_and_a_few_findings(
         assert len(residents) == demo_data.RESIDENTS
         assert session.exec(select(func.count()).select_from(Household)).one() > 50
         assert session.exec(select(func.count()).select_from(ResidentTag)).one() > 10
-        committee = quality.committees_named(session, demo_data.COMMITTEE)[0]
+        committee = accounts.committees_named(session, demo_data.COMMITTEE)[0]
         rules = load_content(content_dir).registry.quality
         found = quality.findings(
             session, SEALER, committee_id=committee.id or 0, rules=rules, now=NOW
