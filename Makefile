@@ -36,10 +36,12 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/linli serve
 
+# pytest-xdist: one worker per CPU, each test file kept on one worker (module fixtures start once).
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@ LINLI_TEST_DATABASE_URL names one (CI sets it)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -10,19 +11,29 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers every table)
 from store.db import make_engine
 from store.migrate import upgrade
+from tests import plaintext
 from tests.report_helpers import Neighbourhood, seed
 
 # Linli defaults to production (which refuses placeholder secrets); the suite runs as dev, and
 # so do the processes it starts. Tests of production say so in their settings.
 os.environ.setdefault("LINLI_ENV", "dev")
-POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL", "")
+BASE_POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL", "")
+# Under pytest-xdist each worker (gw0, gw1, …) gets a database of its own beside the named one.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+POSTGRES_URL = (
+    make_url(BASE_POSTGRES_URL)
+    .set(database=f"{make_url(BASE_POSTGRES_URL).database}_{WORKER}")
+    .render_as_string(hide_password=False)
+    if BASE_POSTGRES_URL and WORKER
+    else BASE_POSTGRES_URL
+)
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 # Debian's chromium (CI installs it in .ci/run); LINLI_TEST_CHROMIUM names another one.
 CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -37,8 +48,14 @@ FUZZ_PLUGINS = {  # package a test file imports -> (its plugin's entry point, th
 FUZZ_IMPORT = re.compile(r"^(?:from|import) (hypothesis|schemathesis)\b", re.MULTILINE)
 
 
+RECORDER = plaintext.Recorder()
+TESTS = Path(__file__).resolve().parent
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Load the fuzzing plugins if a test file this run reaches imports their package."""
+    """Record the run's personal numbers; load the fuzzing plugins if a test file this run
+    reaches imports their package."""
+    RECORDER.install()
     manager = config.pluginmanager
     wanted = {name for path in _reached(config) for name in FUZZ_IMPORT.findall(path.read_text())}
     for package in sorted(wanted):  # hypothesis's plugin before schemathesis's
@@ -55,6 +72,46 @@ def _reached(config: pytest.Config) -> Iterable[Path]:
             yield from path.rglob("*.py")
         elif path.suffix == ".py" and path.is_file():
             yield path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every log record of this process, kept in a file the end-of-run search reads."""
+    path = tmp_path_factory.getbasetemp() / "logs" / f"{WORKER or 'main'}.log"
+    path.parent.mkdir(exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    yield path
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a personal number it used is in plaintext in a SQLite file or a log.
+
+    Each xdist worker hands its numbers over; the process that started the run searches, once
+    every worker is done, every file under the run's temporary directory.
+    """
+    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    base = factory.getbasetemp()
+    RECORDER.save(base / "numbers", WORKER or "main")
+    if WORKER:
+        return
+    numbers = plaintext.saved_numbers(base) | plaintext.numbers_in_sources(TESTS)
+    found = plaintext.leaks(plaintext.searched_files(base), numbers)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"Plaintext check: {len(numbers)} personal numbers of the run searched for in "
+            f"{base}; {len(found)} found.",
+            red=bool(found),
+        )
+        for path, masked in found[:50]:
+            reporter.write_line(f"  plaintext {masked} in {path}", red=True)
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -95,7 +152,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
+def _worker_database() -> None:
+    """Create this xdist worker's PostgreSQL database (named after the configured one) if new."""
+    if POSTGRES_URL == BASE_POSTGRES_URL:
+        return
+    wanted = make_url(POSTGRES_URL).database
+    server = make_engine(BASE_POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": wanted}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{wanted}"'))
+    server.dispose()
+
+
 def _fresh_postgres(url: str) -> Engine:
+    _worker_database()
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -140,6 +213,7 @@ def database(migrated: Engine, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The PostgreSQL test database, migrated and emptied (for postgres_only tests)."""
+    _worker_database()
     engine = make_engine(POSTGRES_URL)
     upgrade(engine)
     with engine.begin() as connection:
