@@ -116,7 +116,7 @@ def test_the_call_list_api_shows_staff_only_their_scope_masked(database: Engine)
         database,
         "e",
         "o_resident_east1",
-        "东风：请回电 13812345678",
+        "东风：请回电 020-83001234",
         committee_id=east.committee_id,
     )
     _unreachable(database, "w", "o_resident_west1", "西湖", committee_id=west.committee_id)
@@ -134,9 +134,9 @@ def test_the_call_list_api_shows_staff_only_their_scope_masked(database: Engine)
 
     [(openid, text)] = listed(east)
     assert openid == "…ast1" and "o_resident_east1" not in openid  # masked like the console
-    assert text == "东风：请回电 138****5678"
+    assert text == "东风：请回电 020-****1234"
     assert listed(west) == [("…est1", "西湖")]
-    assert listed(admin) == [("…ast1", "东风：请回电 138****5678"), ("…est1", "西湖"),
+    assert listed(admin) == [("…ast1", "东风：请回电 020-****1234"), ("…est1", "西湖"),
                              ("…ist1", "街道")]  # fmt: skip
     assert listed(far_admin) == [("…ar01", "远方")]
     assert listed(far) == [("…ar01", "远方")]

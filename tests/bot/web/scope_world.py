@@ -88,7 +88,7 @@ def _unreachable(
         message_id = outbox.enqueue(
             session, key=f"world-{key}", audience=outbox.RESIDENT,
             recipient=f"o_resident_{key}", kind="status_update",
-            payload={"text": f"NOTICE-{key} 请回电 13812345678"}, now=now,
+            payload={"text": f"NOTICE-{key} 请回电 020-83001234"}, now=now,
             committee_id=committee_id, sub_district_id=sub_district_id,
         )  # fmt: skip
         assert message_id is not None

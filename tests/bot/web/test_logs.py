@@ -29,6 +29,18 @@ def test_the_access_log_masks_the_openid_in_push_urls() -> None:
     assert "SECRET1" not in str(record.args)
 
 
+def test_a_personal_number_in_a_logged_url_is_masked() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5000", "GET", "/console/residents?q=13812345678&id=11010519491231002X",
+         "1.1", 200), None,
+    )  # fmt: skip
+    MaskOpenIds().filter(record)
+    line = record.getMessage()
+    assert "13812345678" not in line and "11010519491231002X" not in line
+    assert "/console/residents?q=" in line and "002X" in line
+
+
 def test_nothing_the_webhook_logs_names_the_resident(
     database: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
