@@ -106,10 +106,10 @@ def test_a_staff_snapshot_still_names_the_account_but_never_the_password(
     with unit_of_work(database) as session:
         where = staff.sub_district(session, "示例街道")
         person = staff.create(
-            session, actor=audit.CLI, username="clerk", display_name="王 13812345678",
+            session, actor=audit.CLI, username="clerk", display_name="王 020-83001234",
             password="correct horse battery", role="subdistrict_admin", district=where,
             committee_of=None, now=NOW,
         )  # fmt: skip
         shot = audit.snapshot(person)
     assert shot["username"] == "clerk" and "password_hash" not in shot
-    assert shot["display_name"] == "王 138****5678"
+    assert shot["display_name"] == "王 020-****1234"
