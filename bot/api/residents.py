@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from bot.api import resident_schemas as schemas
 from bot.api.paging import MAX_ID, TEXT, PageRequest, only, page_request
 from bot.api.problems import problems
+from bot.api.resident_patch import ResidentPatch
 from bot.web.auth import Principal, require_staff
 from bot.web.context import AppContext, context_of
 from bot.web.db import WriteSession
+from store.registry import edits, search
 from store.registry import reveal as revealing
-from store.registry import search
 from store.registry.models import Resident
 from store.staff import audit
 
@@ -106,8 +107,12 @@ def get_resident(
     request: Request, caller: Caller, session: WriteSession, resident_id: ResidentId
 ) -> schemas.ResidentDetail:
     """One resident: every field masked, tags, dwellings, household and the change history."""
-    services = context_of(request)
-    resident = _visible(session, caller, resident_id)
+    return _detail(context_of(request), session, caller, _visible(session, caller, resident_id))
+
+
+def _detail(services: AppContext, session: WriteSession, caller: Principal,
+            resident: Resident) -> schemas.ResidentDetail:  # fmt: skip
+    resident_id = resident.id or 0
     household = None
     if resident.household_id is not None:
         household = search.visible_household(session, caller.scope, resident.household_id)
@@ -117,6 +122,33 @@ def get_resident(
         homes=search.homes_of(session, [resident_id]).get(resident_id, []),
         household=household, history=search.history_of(session, resident_id),
     )  # fmt: skip
+
+
+@router.patch(
+    "/{resident_id}", response_model=schemas.ResidentDetail, responses=problems(404),
+    dependencies=[Depends(only())],
+)  # fmt: skip
+def edit_resident(
+    request: Request,
+    caller: Caller,
+    session: WriteSession,
+    resident_id: ResidentId,
+    body: ResidentPatch,
+) -> schemas.ResidentDetail:
+    """Change the given fields (null clears one; `tags` replaces the tags); every bad value is
+    named with its reason (422) and nothing is written; the edit is audited."""
+    services = context_of(request)
+    _visible(session, caller, resident_id)
+    try:
+        edited = edits.edit_resident(
+            session, services.sealer, caller.scope, resident_id, body.changes(),
+            actor=audit.Actor.of(caller.staff), now=services.clock(), tags=body.tags,
+            vocabulary=services.content.registry.tags,
+        )  # fmt: skip
+    except edits.EditRefused as refused:
+        detail = [{"field": p.field, "reason": p.reason} for p in refused.problems]
+        raise HTTPException(422, detail=detail) from refused
+    return _detail(services, session, caller, edited.resident)
 
 
 @router.post(

@@ -4,57 +4,15 @@ on screen and, with --output, every line in an XLSX (numbers masked)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from bot.cli.settings import load_settings, out
 
-if TYPE_CHECKING:
-    from config.registry_content import RegistryContent
-    from store.registry.quality import Line
-
 registry_app = typer.Typer(help="The residents registry.", no_args_is_help=True)
-
-
-def detail_text(registry: RegistryContent, kind: str, detail: str) -> str:
-    """A finding's detail in the committee's words."""
-    rules = registry.quality
-    if kind in ("missing", "placeholder"):
-        value = rules.dwelling if detail == "dwelling" else registry.fields.get(detail, detail)
-    elif kind == "unconfirmed" and not detail:
-        value = rules.never_confirmed
-    else:
-        value = detail
-    return rules.details[kind].replace("{value}", value)
-
-
-def write_sheet(path: Path, registry: RegistryContent, lines: Sequence[Line]) -> None:
-    """The report's lines in one sheet, headed in the committee's words; numbers masked."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    from bot.web.sheet_cells import keep_as_text
-    from config.registry_quality import COLUMNS
-
-    rules = registry.quality
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(rules.headings["sheet"])
-    sheet.append([rules.headings[key] for key in COLUMNS])
-    for line in lines:
-        finding = line.finding
-        numbers = " / ".join(number for number in (line.id_card, line.mobile) if number)
-        values = [
-            rules.kinds[finding.kind], finding.resident_id, line.name, numbers,
-            detail_text(registry, finding.kind, finding.detail),
-        ]  # fmt: skip
-        cells = [WriteOnlyCell(sheet, value=value) for value in values]
-        keep_as_text(cells)  # a name typed as "=…" stays text, never a formula
-        sheet.append(cells)
-    book.save(path)
 
 
 @registry_app.command("quality")
@@ -97,5 +55,7 @@ def quality(
         table.add_row(registry.quality.kinds[kind], str(counts[kind]))
     out.print(table)
     if output is not None:
+        from bot.registry.quality_sheet import write_sheet
+
         write_sheet(output, registry, lines)
         out.print(f"report: {output} ({len(lines)} rows)")
