@@ -7,7 +7,8 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The kinds of finding the report gives, in the order it lists them.
-KINDS = ("shared_mobile", "placeholder", "missing", "too_old", "unconfirmed")
+# accepted_flag: a flagged value staff accepted as it was on import (store/registry/flags.py).
+KINDS = ("shared_mobile", "placeholder", "missing", "too_old", "unconfirmed", "accepted_flag")
 # What may be required: a resident's fields (not the free notes), and a current home.
 REQUIRABLE = (
     "name", "gender", "birth_date", "id_card", "mobile", "landline", "relation_to_head",

@@ -12,47 +12,30 @@ from bot.cli.settings import load_settings, out
 
 if TYPE_CHECKING:
     from config.registry_content import RegistryContent
-    from store.registry.imports import ImportResult, RowOutcome
 
 import_app = typer.Typer(help="Import data from spreadsheets.", no_args_is_help=True)
 
 
-def write_report(result: ImportResult, content: RegistryContent, path: Path) -> None:
-    """An XLSX of every row that is not unchanged: line, outcome, reason, name, masked ID."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    from bot.web.sheet_cells import keep_as_text
-
-    words = content.imports
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(words.report["sheet"])
-    sheet.append([words.report[k] for k in ("line", "outcome", "reason", "name", "id_card")])
-    for row in result.rows:
-        values = (row.line, words.outcomes[row.outcome], reason_words(row, content), row.name,
-                  row.id_card)  # fmt: skip
-        cells = [WriteOnlyCell(sheet, value=value) for value in values]
-        keep_as_text(cells)
-        sheet.append(cells)
-    book.save(path)
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    """--map 'heading=field' options as {heading: field}."""
+    mapping = {}
+    for pair in pairs:
+        heading, _, field = pair.partition("=")
+        if not heading.strip() or not _:
+            typer.echo(f"refused: map: {pair} is not heading=field", err=True)
+            raise typer.Exit(1)
+        mapping[heading.strip()] = field.strip()
+    return mapping
 
 
-def reason_words(row: RowOutcome, content: RegistryContent) -> str:
-    """Why a row came to its outcome, in words: the reason, and the fields it concerns."""
-    words = content.imports.reasons.get(row.reason) or content.reason(row.reason)
-    named = [_field_words(field, content) for field in row.fields]
-    return f"{words}（{'、'.join(named)}）" if named else words
+def _map_hint(file: Path, content: RegistryContent, mapping: dict[str, str]) -> str:
+    """Which --map options read the sheet's 姓名 and 身份证号 columns, and the headings to pick."""
+    from store.registry.sheet import headings_of
 
-
-def _field_words(field: str, content: RegistryContent) -> str:
-    """A field as staff name it: its words, or the sheet heading it is read from."""
-    columns = content.imports.columns
-    if field in content.fields:
-        return content.fields[field]
-    if field == "dwelling":
-        return "/".join(columns.building[:1] + columns.unit[:1] + columns.room[:1])
-    headings = getattr(columns, field, ())
-    return headings[0] if headings else field
+    headings = headings_of(file, content.imports.columns, mapping)
+    options = " ".join(f"--map 'HEADING={field}'" for field in headings.missing)
+    names = ", ".join(name for name in headings.names if name) or "none"
+    return f"give {options} with HEADING one of the sheet's headings: {names}"
 
 
 @import_app.command("residents")
@@ -63,16 +46,31 @@ def residents(
     report: Annotated[
         Path | None, typer.Option(help="Write every row that is not unchanged to this XLSX.")
     ] = None,
+    accept: Annotated[
+        list[int] | None, typer.Option(help="Keep this line's flagged values as given (repeat).")
+    ] = None,
+    accept_all_flagged: Annotated[
+        bool, typer.Option("--accept-all-flagged", help="Keep every flagged value as given.")
+    ] = False,
+    create_building: Annotated[
+        list[str] | None, typer.Option(help="Create this building if it is missing (repeat).")
+    ] = None,
+    map_heading: Annotated[
+        list[str] | None, typer.Option("--map", help="Read a heading as a field: 'heading=field'.")
+    ] = None,
 ) -> None:
     """Import a residents sheet: counts new, changed, unchanged, conflicting and invalid rows."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
+    from bot.web.import_sheets import write_report
     from config.content import load_content
     from store.db import make_engine, unit_of_work
     from store.errors import Refused
-    from store.registry.imports import run_import
+    from store.registry import import_jobs
+    from store.registry.imports import ImportOptions, run_import
     from store.sealing import Sealer
     from store.staff.accounts import committees_named
+    from store.staff.audit import CLI
 
     settings = load_settings()
     content = load_content(settings.content_dir).registry
@@ -88,19 +86,65 @@ def residents(
             with Progress(SpinnerColumn(), TextColumn("{task.completed} rows"),
                           console=out, transient=True) as bar:  # fmt: skip
                 task = bar.add_task("import", total=None)
-                result = run_import(
-                    session, sealer, committee_id=found[0].id or 0, path=file, content=content,
-                    apply=not dry_run, now=datetime.now(UTC),
-                    progress=lambda done: bar.advance(task, done),
-                )  # fmt: skip
+                count = lambda done: bar.advance(task, done)  # noqa: E731
+                now, committee_id = datetime.now(UTC), found[0].id or 0
+                decisions = {"accept": accept or [], "buildings": create_building or []}
+                if dry_run:
+                    options = ImportOptions(
+                        mapping=_mapping(map_heading or []), accept=frozenset(accept or ()),
+                        accept_all=accept_all_flagged, new_buildings=tuple(create_building or ()),
+                    )  # fmt: skip
+                    result = run_import(session, sealer, committee_id=committee_id, path=file,
+                                        content=content, apply=False, now=now, progress=count,
+                                        options=options)  # fmt: skip
+                else:
+                    record = import_jobs.register(session, committee_id=committee_id, path=file,
+                                                  now=now)  # fmt: skip
+                    record.mapping, record.decisions = _mapping(map_heading or []), decisions
+                    record.decisions["accept_all"] = accept_all_flagged
+                    result = import_jobs.apply(session, sealer, record, content=content,
+                                               media_dir=settings.media_dir, actor=CLI, now=now,
+                                               progress=count)  # fmt: skip
     except Refused as refused:
         typer.echo(f"refused: {refused.field}: {refused.reason}", err=True)
+        if refused.code == "columns":
+            typer.echo(_map_hint(file, content, _mapping(map_heading or [])), err=True)
         raise typer.Exit(1) from refused
     words = content.imports.outcomes
     counts = " · ".join(f"{words[k]} [bold]{n}[/bold]" for k, n in result.counts.items())
     out.print(("dry run, nothing written: " if dry_run else "imported: ") + counts)
     if result.ignored_headings:
         out.print("headings not read: " + ", ".join(result.ignored_headings))
+    for name, rows in result.unknown_buildings.items():
+        out.print(f"unknown building {name} ({rows} rows): --create-building {name} creates it")
     if report is not None:
-        write_report(result, content, report)
+        write_report(result.rows, content, report)
         out.print(f"report: {report} ({len(result.rows)} rows)")
+
+
+@import_app.command("template")
+def template(
+    output: Annotated[Path, typer.Option(help="Where to write the blank XLSX template.")],
+    committee: Annotated[
+        str | None, typer.Option(help="Offer this committee's buildings in a drop-down.")
+    ] = None,
+) -> None:
+    """Write a blank residents sheet with the preset headings and drop-downs for coded columns."""
+    from bot.web.import_sheets import write_template
+    from config.content import load_content
+    from store.db import make_engine, unit_of_work
+    from store.registry.checks import committee_buildings
+    from store.staff.accounts import committees_named
+
+    settings = load_settings()
+    content = load_content(settings.content_dir).registry
+    buildings: list[str] = []
+    if committee is not None:
+        with unit_of_work(make_engine(settings.database_url)) as session:
+            found = committees_named(session, committee)
+            if len(found) != 1:
+                typer.echo(f"refused: committee: no single committee named {committee}", err=True)
+                raise typer.Exit(1)
+            buildings = [p.name for p in committee_buildings(session, found[0].id or 0)]
+    write_template(content, buildings, str(output))
+    out.print(f"template: {output}")

@@ -1,14 +1,16 @@
 """The scheduler's work, set up once for `linli scheduler` and for demo mode alike: the delivery
-worker, the photo job, the report planner and the retention job on Linli's fixed schedule."""
+worker, the photo job, the report planner, the retention job and the sweep of abandoned residents
+sheets on Linli's fixed schedule."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
+from anyio import to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine as Database
 
@@ -18,7 +20,10 @@ from bot.processes.scheduler import build_scheduler, inbound_retention, report_p
 from bot.reports.photos import PhotoFetcher
 from config.content import Content
 from config.settings import Settings
+from store.registry import import_jobs
 from store.types import utcnow
+
+IMPORT_SWEEP = "registry-import-sweep"
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,27 @@ async def scheduled_jobs(
             retention=inbound_retention(database, settings.raw_retention_days, clock),
             tick_seconds=tick_seconds,
         )
+        # Uploaded residents sheets hold personal numbers in clear: abandoned ones are deleted.
+        scheduler.add_job(
+            import_sweep(database, settings, clock), "interval", seconds=3600.0, id=IMPORT_SWEEP,
+            name="delete residents sheets left unapplied", replace_existing=True,
+            max_instances=1, coalesce=True,
+        )  # fmt: skip
         scheduler.start()
         try:
             yield Jobs(scheduler, worker, photos)
         finally:
             scheduler.shutdown(wait=False)
+
+
+def import_sweep(
+    database: Database, settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> Callable[[], Awaitable[int]]:
+    """The import-sweep job: import_jobs.sweep_now at the clock's now, off the event loop."""
+
+    async def sweep() -> int:
+        return await to_thread.run_sync(
+            import_jobs.sweep_now, database, settings.media_dir, clock()
+        )
+
+    return sweep

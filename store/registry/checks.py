@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -38,6 +38,8 @@ class CheckedRow:
     id_hash: str
     dwelling: tuple[int, str, str] | None  # place id, unit, room
     household_number: str | None
+    # Values staff accepted although flagged: field → (the value as given, the reason code).
+    flags: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
 
 def code_words(content: RegistryContent) -> dict[str, dict[str, str]]:
@@ -67,6 +69,15 @@ def building_named(text: str, buildings: list[Place]) -> Place | None:
     return found[0] if len(found) == 1 else None
 
 
+# Flagged values staff may accept as they are: a wrong check digit, a mobile of the wrong shape …
+# (a missing name, an unknown code or building cannot be stored at all, so stays invalid).
+ACCEPTABLE = frozenset({
+    "id_card_length", "id_card_format", "id_card_birth_date", "id_card_check_digit",
+    "mobile_format", "landline_format", "landline_area_code", "date_format",
+    "birth_date_mismatch", "gender_mismatch",
+})  # fmt: skip
+
+
 class Invalid(Exception):
     """A row's first bad value: its field and the reason code."""
 
@@ -75,20 +86,35 @@ class Invalid(Exception):
 
 
 def check_row(raw: dict[str, object], *, words: dict[str, dict[str, str]],
-             buildings: list[Place], sealer: Sealer, line: int) -> CheckedRow:  # fmt: skip
-    """A row's values checked one by one; Invalid names the first bad one."""
+             buildings: list[Place], sealer: Sealer, line: int,
+             accept: bool = False) -> CheckedRow:  # fmt: skip
+    """A row's values checked one by one; Invalid names the first bad one.
+
+    With `accept`, values flagged for an ACCEPTABLE reason are kept as given in `flags` instead.
+    """
+    flags: dict[str, tuple[Any, str]] = {}
+
+    def flagged(kind: str, given: object, reason: str) -> None:
+        if not accept or reason not in ACCEPTABLE:
+            raise Invalid(kind, reason)
+        flags[kind] = (given, reason)
+
     id_text = raw.get("id_card")
     if id_text is None:
         raise Invalid("id_card", "no_id_card")
     id_card = check_id_card(str(id_text))
+    id_value = id_card.value if not isinstance(id_card, Flagged) else None
     if isinstance(id_card, Flagged):
-        raise Invalid("id_card", id_card.reason)
+        # Kept as typed, spaces and full-width digits aside: its hash still finds it next time.
+        flagged("id_card", normalise(str(id_text)).replace(" ", "").upper(), id_card.reason)
     name = normalise(str(raw.get("name") or ""))
     if not name:
         raise Invalid("name", "missing")
     if len(name) > MAX_NAME:
         raise Invalid("name", "too_long")
-    values: dict[str, Any] = {"name": name, "id_card": id_card.value}
+    values: dict[str, Any] = {"name": name}
+    if id_value is not None:
+        values["id_card"] = id_value
     for kind in CODED:
         if kind in raw:
             code = words[kind].get(normalise(str(raw[kind])))
@@ -99,18 +125,24 @@ def check_row(raw: dict[str, object], *, words: dict[str, dict[str, str]],
         if kind in raw:
             checked = check(str(raw[kind]))
             if isinstance(checked, Flagged):
-                raise Invalid(kind, checked.reason)
+                flagged(kind, normalise(str(raw[kind])), checked.reason)
+                continue
             values[kind] = checked.value
     if "birth_date" in raw:
         born = raw["birth_date"]
         if not isinstance(born, date):
             checked_date = check_date(str(born))
             if isinstance(checked_date, Flagged):
-                raise Invalid("birth_date", checked_date.reason)
-            born = checked_date.value
-        values["birth_date"] = born
-    for reason in mismatches(id_card.value, values.get("birth_date"), values.get("gender")):
-        raise Invalid("birth_date" if reason == "birth_date_mismatch" else "gender", reason)
+                flagged("birth_date", normalise(str(born)), checked_date.reason)
+            else:
+                values["birth_date"] = checked_date.value
+        else:
+            values["birth_date"] = born
+    found = () if id_value is None else mismatches(id_value, values.get("birth_date"),
+                                                    values.get("gender"))  # fmt: skip
+    for reason in found:
+        kind = "birth_date" if reason == "birth_date_mismatch" else "gender"
+        flagged(kind, values.pop(kind), reason)
     if "notes" in raw:
         notes = str(raw["notes"]).strip()
         if len(notes) > MAX_NOTES:
@@ -128,8 +160,9 @@ def check_row(raw: dict[str, object], *, words: dict[str, dict[str, str]],
         if not short.get("room"):
             raise Invalid("room", "room_missing")
         dwelling = (place.id or 0, short.get("unit", ""), short["room"])
-    return CheckedRow(line, values, sealer.lookup_hash(id_card.value), dwelling,
-                short.get("household_number"))  # fmt: skip
+    id_hash = sealer.lookup_hash(id_value if id_value is not None else flags["id_card"][0])
+    return CheckedRow(line, values, id_hash, dwelling, short.get("household_number"),
+                      flags)  # fmt: skip
 
 
 def who(raw: dict[str, object]) -> dict[str, str]:

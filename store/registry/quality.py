@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from config.registry_quality import KINDS, Quality
 from flows.masking import mask_id_card, mask_mobile
+from store.registry.flags import standing
 from store.registry.models import Residence, Resident
 from store.sealing import Sealer, SealError
 
@@ -25,8 +26,9 @@ _CHUNK = 500
 class Finding:
     """One problem with one resident: its kind (registry.yaml words it) and a detail.
 
-    The detail is a field code (missing, placeholder), a count of households (shared_mobile),
-    an age (too_old) or the ISO date last confirmed, empty if never (unconfirmed)."""
+    The detail is a field code (missing, placeholder, accepted_flag), a count of households
+    (shared_mobile), an age (too_old) or the ISO date last confirmed, empty if never
+    (unconfirmed)."""
 
     kind: str
     resident_id: int
@@ -201,6 +203,13 @@ def findings(
     found += [
         Finding("unconfirmed", resident_id, "" if at is None else at.date().isoformat())
         for resident_id, at in session.exec(stale).all()
+    ]
+    ignored = set(rules.ignore_residence_statuses)
+    # Flagged values staff accepted on import stay counted until someone changes them.
+    found += [
+        Finding("accepted_flag", flag.resident_id, flag.field)
+        for flag, resident in standing(session, committee_id)
+        if resident.residence_status not in ignored
     ]
     return sorted(found, key=lambda f: (KINDS.index(f.kind), f.resident_id, f.detail))
 

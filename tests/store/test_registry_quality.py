@@ -15,9 +15,10 @@ from config.registry_quality import Quality
 from store.db import unit_of_work
 from store.registry import homes
 from store.registry.history import Source
+from store.registry.import_models import ResidentFlag
 from store.registry.models import Resident
 from store.registry.quality import Finding, findings, lines
-from store.registry.residents import add_resident
+from store.registry.residents import add_resident, update_field
 from tests.chat import SEALER
 from tests.flows.test_identity import MAN_1955, WOMAN_1962, valid_id
 from tests.report_helpers import Neighbourhood
@@ -179,3 +180,33 @@ def test_report_lines_show_names_and_masked_numbers_only(
     assert [(line.name, line.id_card, line.mobile) for line in shown] == [
         ("孙某", f"{MAN_1955[:6]}{'*' * 8}{MAN_1955[-4:]}", "139****0000")
     ]
+
+
+def test_a_flagged_value_staff_accepted_on_import_is_counted_until_it_is_changed(
+    database: Engine, place: Neighbourhood, rules: Quality
+) -> None:
+    accepted = _add(database, place.committee_id, home=(place.building_3, "101"), name="李建国",
+                    id_card=MAN_1955)  # fmt: skip
+    left = _add(database, place.committee_id, home=None, name="王秀英", id_card=WOMAN_1962,
+                residence_status="moved_out")  # fmt: skip
+    with unit_of_work(database) as session:
+        resident = session.get(Resident, accepted)
+        assert resident is not None
+        resident.mobile_sealed = SEALER.seal("1391234567")  # ten digits, kept as given
+        session.add(resident)
+        for resident_id in (accepted, left):
+            session.add(ResidentFlag(resident_id=resident_id, field="mobile",
+                                     reason="mobile_format", source_detail="普查.xlsx:7",
+                                     at=NOW))  # fmt: skip
+    # Counted like the other kinds, after them; who left is not chased.
+    assert _report(database, place.committee_id, rules) == [
+        Finding("accepted_flag", accepted, "mobile")
+    ]
+    assert rules.kinds["accepted_flag"] == "按原样接受的存疑信息"
+    # Staff correct the number: the accepted value is gone, and so is the finding.
+    with unit_of_work(database) as session:
+        update_field(session, SEALER, committee_id=place.committee_id, resident_id=accepted,
+                     field="mobile", value="13912345678",
+                     source=Source.staff(place.grid_worker.id or 0),
+                     now=NOW + timedelta(days=1))  # fmt: skip
+    assert _report(database, place.committee_id, rules) == []
