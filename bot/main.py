@@ -28,6 +28,7 @@ from bot.api import staff as staff_api
 from bot.console import places as console_places
 from bot.console import report_reveal as console_reveal
 from bot.console import reports as console_reports
+from bot.console import residents as console_residents
 from bot.console import routes as console
 from bot.console import tokens as console_tokens
 from bot.console.inputs import problem_page
@@ -96,6 +97,17 @@ def create_app(
     app.include_router(console_reveal.router)  # before console_reports' /{action} catch-all
     app.include_router(console_reports.router)
     # ---- registry console routers: residents pages, import pages, exports and census ----
+    from bot.console import census as console_census
+    from bot.console import registry_exports as console_exports
+
+    app.include_router(console_exports.router)
+    app.include_router(console_census.router)
+    from bot.console import registry_conflicts, registry_import
+
+    app.include_router(registry_import.router)
+    app.include_router(registry_conflicts.router)
+    # residents pages after any /console/residents/<word> page: /{resident_id} takes any word
+    app.include_router(console_residents.router)
     app.include_router(open311.router)
     if settings.simulator_enabled:
         from bot.simulator import routes as simulator

@@ -21,6 +21,7 @@ from pydantic import (
 
 from config.console_content import ConsoleText
 from config.registry_content import RegistryContent
+from config.registry_exports import RegistryExports
 from config.report_content import ReportContent
 from config.report_exports import ReportExports
 
@@ -271,6 +272,7 @@ FILES: dict[str, type[BaseModel]] = {
     "reports.yaml": ReportContent,
     "report_exports.yaml": ReportExports,
     "registry.yaml": RegistryContent,
+    "registry_exports.yaml": RegistryExports,
 }
 
 
@@ -285,6 +287,7 @@ class Content:
     reports: ReportContent
     report_exports: ReportExports
     registry: RegistryContent
+    registry_exports: RegistryExports
 
 
 @dataclass(frozen=True)

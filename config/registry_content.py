@@ -41,6 +41,8 @@ FIELDS = (
     "name", "gender", "birth_date", "id_card", "mobile", "landline", "relation_to_head",
     "household_id", "hukou_status", "residence_status", "notes",
 )  # fmt: skip
+# What a resident's history names besides the fields: their set of tags (store/registry/edits.py).
+HISTORY_FIELDS = (*FIELDS, "tags")
 # Why a value was not taken (flows/identity.py and the registry service give these).
 REASONS = (
     "missing", "too_long", "unknown_code", "date_format", "id_card_length", "id_card_format",
@@ -54,6 +56,7 @@ IMPORT_OUTCOMES = ("new", "changed", "unchanged", "conflicting", "invalid")
 IMPORT_REASONS = (
     "not_registered", "differs", "same", "edited_by_staff", "edited_by_resident",
     "several_matches", "no_id_card", "duplicate_in_file", "unknown_building", "room_missing",
+    "flag_accepted",
 )  # fmt: skip
 
 
@@ -175,7 +178,8 @@ class ImportText(_Strict):
     @field_validator("report")
     @classmethod
     def _every_heading_worded(cls, report: dict[str, str]) -> dict[str, str]:
-        wanted = ("sheet", "line", "outcome", "reason", "name", "id_card")
+        wanted = ("sheet", "line", "outcome", "reason", "name", "id_card", "template_sheet",
+                  "template_choices")  # fmt: skip
         _words_for_every(report, wanted, "report heading")
         return report
 
@@ -194,7 +198,7 @@ class RegistryContent(_Strict):
     @field_validator("fields")
     @classmethod
     def _every_field_worded(cls, fields: dict[str, str]) -> dict[str, str]:
-        _words_for_every(fields, FIELDS, "field")
+        _words_for_every(fields, HISTORY_FIELDS, "field")
         return fields
 
     @field_validator("reasons")

@@ -3,6 +3,7 @@
 from store.inbound.models import InboundMessage, WebhookNonce
 from store.outbox.models import AccessToken, OutboxMessage
 from store.places.models import Place
+from store.registry.import_models import RegistryConflict, RegistryImport, ResidentFlag
 from store.registry.models import (
     Dwelling,
     Household,
@@ -26,7 +27,8 @@ from store.staff.models import (
 __all__ = [
     "AccessToken", "ApiToken", "AuditEntry", "Committee", "Conversation", "Dwelling", "Household",
     "HumanRequest", "InboundMessage", "LoginAttempt", "NotificationConsent", "OutboxMessage",
-    "Place", "Report", "ReportCounter", "ReportEvent", "ReportFollower", "ReportPhoto",
-    "Residence", "Resident", "ResidentChange", "ResidentTag", "StaffSession", "StaffUser",
+    "Place", "RegistryConflict", "RegistryImport", "Report", "ReportCounter", "ReportEvent",
+    "ReportFollower", "ReportPhoto", "Residence", "Resident", "ResidentChange", "ResidentFlag",
+    "ResidentTag", "StaffSession", "StaffUser",
     "SubDistrict", "WeChatUser", "WebhookNonce",
 ]  # fmt: skip

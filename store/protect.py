@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from flows.masking import mask_numbers_in
 from store.inbound.messages import masked_fields
 from store.inbound.models import InboundMessage
+from store.registry.import_models import RegistryConflict
 from store.registry.models import Resident, ResidentTag
 from store.reports.models import Report
 from store.residents.models import Conversation, HumanRequest
@@ -104,6 +105,7 @@ SEALED_COLUMNS: tuple[tuple[Any, str, str | None], ...] = (
     (Resident, "mobile_sealed", "mobile_hash"),
     (Resident, "landline_sealed", None),
     (ResidentTag, "certificate_number_sealed", None),
+    (RegistryConflict, "sheet_value_sealed", None),
 )
 
 

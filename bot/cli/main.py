@@ -8,6 +8,7 @@ import typer
 
 from bot.cli.db import db_app
 from bot.cli.demo import demo_app
+from bot.cli.export import compare, export
 from bot.cli.keys import keys_app
 from bot.cli.outbox import outbox_app
 from bot.cli.processes import scheduler, worker
@@ -29,6 +30,8 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(reports_app, name="reports")
 app.add_typer(import_app, name="import")
 app.add_typer(registry_app, name="registry")
+app.command("export")(export)
+registry_app.command("compare")(compare)
 app.command()(worker)
 app.command()(scheduler)
 app.command("sandbox-api")(sandbox_api)

@@ -145,8 +145,100 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
         ),
         ("POST", "/console/reports/{reference}/reveal"): Case("POST", path=ref),
         # ---- registry console: residents pages ----
+        ("GET", "/console/residents"): Case(
+            "GET",
+            query={
+                "committee_id": committee,
+                "name": "张",
+                "place_id": "1",
+                "unit": "1",
+                "room": "101",
+                "tag": "party_member",
+                "min_age": "60",
+                "max_age": "90",
+                "id_card": "110105195511080040",
+                "mobile": "13812345678",
+                "page": "1",
+            },
+        ),
+        ("GET", "/console/residents/{resident_id}"): Case(
+            "GET", path={"resident_id": "1"}, query={"saved": "1"}
+        ),
+        ("POST", "/console/residents/{resident_id}/reveal"): Case(
+            "POST", path={"resident_id": "1"}, form={"field": "mobile", "why": "上门核实"}
+        ),
+        ("GET", "/console/residents/{resident_id}/edit"): Case("GET", path={"resident_id": "1"}),
+        ("POST", "/console/residents/{resident_id}/edit"): Case(
+            "POST",
+            path={"resident_id": "1"},
+            form={
+                "name": "张秀英",
+                "gender": "female",
+                "birth_date": "1955-11-08",
+                "id_card": "110105195511080040",
+                "mobile": "13812345678",
+                "landline": "020-83456789",
+                "relation_to_head": "head",
+                "hukou_status": "consistent",
+                "residence_status": "resident",
+                "notes": "独居",
+                "tags": "party_member",
+                "clear": "landline",
+            },
+        ),
+        ("GET", "/console/households/{household_id}"): Case("GET", path={"household_id": "1"}),
+        ("GET", "/console/registry/quality"): Case("GET", query={"committee_id": committee}),
+        ("GET", "/console/registry/quality.xlsx"): Case("GET", query={"committee_id": committee}),
         # ---- registry console: import pages ----
+        ("GET", "/console/registry/import"): Case("GET", query={"committee_id": committee}),
+        ("GET", "/console/registry/import/template.xlsx"): Case(
+            "GET", query={"committee_id": committee}
+        ),
+        ("POST", "/console/registry/import"): Case(
+            "POST", form={"committee_id": committee}, file=True
+        ),
+        ("GET", "/console/registry/import/{import_id}"): Case(
+            "GET", path={"import_id": "1"}, query={"page": "1"}
+        ),
+        ("GET", "/console/registry/import/{import_id}/report.xlsx"): Case(
+            "GET", path={"import_id": "1"}
+        ),
+        ("POST", "/console/registry/import/{import_id}/plan"): Case(
+            "POST",
+            path={"import_id": "1"},
+            form={"heading": "联系方式", "field": "mobile", "accept": "3", "building": "9栋"},
+        ),
+        ("POST", "/console/registry/import/{import_id}/apply"): Case(
+            "POST", path={"import_id": "1"}
+        ),
+        ("POST", "/console/registry/import/{import_id}/cancel"): Case(
+            "POST", path={"import_id": "1"}
+        ),
+        ("GET", "/console/registry/conflicts"): Case(
+            "GET", query={"committee_id": committee, "page": "1", "done": "kept"}
+        ),
+        ("POST", "/console/registry/conflicts/{conflict_id}"): Case(
+            "POST", path={"conflict_id": "1"}, form={"decision": "keep"}
+        ),
         # ---- registry console: exports and census ----
+        ("GET", "/console/registry/exports"): Case("GET", query={"x": "1"}),
+        ("GET", "/console/registry/exports/download"): Case(
+            "GET", query={"profile": "roster", "committee_id": committee, "format": "csv"}
+        ),
+        ("POST", "/console/registry/exports/download"): Case(
+            "POST",
+            form={
+                "profile": "elderly",
+                "committee_id": committee,
+                "format": "xlsx",
+                "why": "独生子女年审",
+            },
+        ),
+        ("GET", "/console/registry/census"): Case("GET", query={"x": "1"}),
+        ("POST", "/console/registry/census"): Case(
+            "POST", form={"committee_id": committee}, file=True
+        ),
+        ("GET", "/console/registry/census/download"): Case("GET", query={"file": "a" * 32}),
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from store.db import unit_of_work
 from store.outbox import messages as outbox
 from store.places.models import Place
+from store.registry.import_models import RegistryConflict, RegistryImport
 from store.registry.models import Dwelling, Household, Residence, Resident, ResidentTag
 from store.reports.models import Report, ReportPhoto
 from store.staff import audit
@@ -37,13 +38,16 @@ class Committee:
     reference: str
     resident_id: int = 0
     household_id: int = 0
+    import_id: int = 0
+    conflict_id: int = 0
 
     @property
     def markers(self) -> list[str]:
         """Strings only this committee's data contains."""
         key = self.key
         return [self.reference, f"PLACE-{key}", self.staff.username, f"resident_{key}",
-                f"…{key}", f"NOTICE-{key}", f"AUDIT-{key}", f"RES-{key}", f"HH-{key}"]  # fmt: skip
+                f"…{key}", f"NOTICE-{key}", f"AUDIT-{key}", f"RES-{key}", f"HH-{key}",
+                f"IMPORT-{key}", f"CONFLICT-{key}"]  # fmt: skip
 
 
 @dataclass
@@ -122,6 +126,26 @@ def _resident(database: Engine, key: str, committee_id: int, place_id: int, now:
         return person.id, household.id
 
 
+def _import(database: Engine, key: str, committee_id: int, resident_id: int, now: datetime
+            ) -> tuple[int, int]:  # fmt: skip
+    """A planned sheet import (IMPORT-key) and an open conflict it left (CONFLICT-key)."""
+    with unit_of_work(database) as session:
+        record = RegistryImport(committee_id=committee_id, stored_name=f"{key.lower()}.csv",
+                                file_name=f"IMPORT-{key}.csv", counts={"new": 1},
+                                rows_total=1, created_at=now)  # fmt: skip
+        session.add(record)
+        session.flush()
+        assert record.id is not None
+        conflict = RegistryConflict(import_id=record.id, committee_id=committee_id,
+                                    resident_id=resident_id, field="name",
+                                    sheet_value=f"CONFLICT-{key}", created_at=now,
+                                    source_detail=f"IMPORT-{key}.csv:2")  # fmt: skip
+        session.add(conflict)
+        session.flush()
+        assert conflict.id is not None
+        return record.id, conflict.id
+
+
 def _committee(
     database: Engine, key: str, name: str, district: str, number: int, media_dir: Path,
     now: datetime,
@@ -149,8 +173,9 @@ def _committee(
     _unreachable(database, key, person.committee_id, None, now)
     _marker_entry(database, audit.Actor.of(person), key, now, committee_id=person.committee_id)
     resident_id, household_id = _resident(database, key, person.committee_id, place_id, now)
+    import_id, conflict_id = _import(database, key, person.committee_id, resident_id, now)
     return Committee(key, person.committee_id, person, headers, token_id, place_id, reference,
-                     resident_id, household_id)  # fmt: skip
+                     resident_id, household_id, import_id, conflict_id)  # fmt: skip
 
 
 def build(database: Engine, media_dir: Path) -> World:

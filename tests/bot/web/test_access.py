@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 
 from bot.main import create_app
 from store.places.models import Place
+from store.registry.import_models import RegistryConflict, RegistryImport
 from store.reports.models import Report
 from store.staff.models import StaffUser
 from tests.bot.web.scope_world import Committee, World, build
@@ -94,6 +95,7 @@ class Probe:
             "position": 1, "action": "accept", "change": "disable", "fmt": "json",
             "service_code": "shared_bike", "resident_id": self.victim.resident_id,
             "household_id": self.victim.household_id,
+            "import_id": self.victim.import_id, "conflict_id": self.victim.conflict_id,
         }  # fmt: skip
         path = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
         return self.client.request(method, path, headers=self.headers, **kwargs)
@@ -227,6 +229,14 @@ def _place_form(p: Probe) -> dict[str, Any]:
     return {"data": fields}
 
 
+def _residents_sheet_form(p: Probe) -> dict[str, Any]:
+    sheet = f"姓名,身份证号\n{INTRUDER},11010519491231002X\n".encode()
+    return {
+        "data": {"committee_id": str(p.victim.committee_id)},
+        "files": {"file": ("r.csv", sheet)},
+    }
+
+
 def _import_form(p: Probe) -> dict[str, Any]:
     sheet = f"名称,类型\n{INTRUDER},楼栋\n".encode()
     return {
@@ -292,8 +302,50 @@ SCOPE: dict[tuple[str, str], Check] = {
     ("POST", "/console/reports/{reference}/{action}"): answers(404, data={"note": INTRUDER}),
     ("POST", "/console/reports/{reference}/reveal"): answers(404),
     # ---- registry console: residents pages ----
+    ("PATCH", "/api/v1/residents/{resident_id}"): answers(404, json={"name": INTRUDER}),
+    ("GET", "/console/residents"): listed(_resident),
+    ("GET", "/console/residents/{resident_id}"): answers(404),
+    ("POST", "/console/residents/{resident_id}/reveal"): answers(
+        404, data={"field": "mobile", "why": INTRUDER}
+    ),
+    ("GET", "/console/residents/{resident_id}/edit"): answers(404),
+    ("POST", "/console/residents/{resident_id}/edit"): answers(404, data={"name": INTRUDER}),
+    ("GET", "/console/households/{household_id}"): answers(404),
+    ("GET", "/console/registry/quality"): listed(_resident),
+    ("GET", "/console/registry/quality.xlsx"): listed(_resident),
     # ---- registry console: import pages ----
+    ("GET", "/console/registry/import"): listed(lambda c: f"IMPORT-{c.key}"),
+    ("GET", "/console/registry/import/template.xlsx"): listed(),
+    ("POST", "/console/registry/import"): posts(404, _residents_sheet_form),
+    ("GET", "/console/registry/import/{import_id}"): answers(404),
+    ("GET", "/console/registry/import/{import_id}/report.xlsx"): answers(404),
+    ("POST", "/console/registry/import/{import_id}/plan"): answers(404, data={"accept": "3"}),
+    ("POST", "/console/registry/import/{import_id}/apply"): answers(404),
+    ("POST", "/console/registry/import/{import_id}/cancel"): answers(404),
+    ("GET", "/console/registry/conflicts"): listed(lambda c: f"CONFLICT-{c.key}"),
+    ("POST", "/console/registry/conflicts/{conflict_id}"): answers(404, data={"decision": "take"}),
     # ---- registry console: exports and census ----
+    ("GET", "/console/registry/exports"): listed(),
+    ("GET", "/console/registry/exports/download"): listed(_resident, query="?profile=roster"),
+    ("POST", "/console/registry/exports/download"): posts(
+        404,
+        lambda p: {
+            "data": {
+                "profile": "roster",
+                "committee_id": str(p.victim.committee_id),
+                "why": INTRUDER,
+            }
+        },
+    ),
+    ("GET", "/console/registry/census"): listed(),
+    ("POST", "/console/registry/census"): posts(
+        404,
+        lambda p: {
+            "data": {"committee_id": str(p.victim.committee_id)},
+            "files": {"file": ("s.csv", f"姓名,身份证号\n{INTRUDER},1\n".encode())},
+        },
+    ),
+    ("GET", "/console/registry/census/download"): answers(404, params={"file": "x" * 32}),
     # Open311
     ("GET", "/open311/v2/services.{fmt}"): answers(200),
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): answers(200),
@@ -339,6 +391,11 @@ def test_no_route_shows_or_changes_what_is_outside_the_callers_scope(
         assert session.exec(select(Place).where(Place.name == INTRUDER)).all() == []
         assert session.exec(select(StaffUser).where(StaffUser.username == "intruder")).all() == []
         assert session.exec(select(Report).where(Report.description == INTRUDER)).all() == []
+        # The victim's import still waits, and its conflict is still open.
+        waiting = session.get(RegistryImport, world.west.import_id)
+        left = session.get(RegistryConflict, world.west.conflict_id)
+        assert waiting is not None and waiting.status == "planned"
+        assert left is not None and left.status == "open"
     assert client.get("/api/v1/me", headers=world.west.headers).status_code == 200
 
 
