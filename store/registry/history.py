@@ -48,6 +48,21 @@ def masked(field: str, value: object) -> str | None:
     return mask_numbers_in(str(value))
 
 
+def change_row(
+    resident_id: int, field: str, old: object, new: object, source: Source, at: datetime
+) -> dict[str, object]:
+    """One change of one field as the columns of a bulk insert, old and new masked."""
+    return {
+        "resident_id": resident_id,
+        "field": field,
+        "old": masked(field, old),
+        "new": masked(field, new),
+        "source_kind": source.kind,
+        "source_detail": source.detail,
+        "at": at,
+    }
+
+
 def record(
     session: Session,
     resident_id: int,

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -76,6 +86,12 @@ class Resident(SQLModel, table=True):
         Index("ix_resident_committee_name", "committee_id", "name"),
         Index("ix_resident_committee_id_card", "committee_id", "id_card_hash"),
         Index("ix_resident_committee_mobile", "committee_id", "mobile_hash"),
+        # PostgreSQL only (migration 0008): the name's characters, for searches by part of it.
+        Index(
+            "ix_resident_name_chars",
+            text("string_to_array(name, NULL)"),
+            postgresql_using="gin",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlmodel import Session, select
@@ -29,7 +30,8 @@ from flows.identity import (
 )
 from flows.inputs import normalise
 from store.errors import Refused
-from store.registry.history import Source, record
+from store.registry.bulk import committee_households, insert_changes, insert_residents
+from store.registry.history import Source, change_row, record
 from store.registry.models import Household, Resident
 from store.sealing import Sealer
 
@@ -47,6 +49,7 @@ _SEALED = {
     "mobile": ("mobile_sealed", "mobile_hash"),
     "landline": ("landline_sealed", None),
 }
+_COLUMNS = [c.name for c in Resident.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
 _CHECKS = {"id_card": check_id_card, "mobile": check_mobile, "landline": check_landline}
 
 
@@ -115,7 +118,7 @@ def _current(sealer: Sealer, resident: Resident, field: str) -> Any:
     return getattr(resident, field)
 
 
-def _store(sealer: Sealer, resident: Resident, field: str, value: Any) -> None:
+def _store(sealer: Sealer, resident: Any, field: str, value: Any) -> None:
     """Set a field, sealing a personal number and keeping its look-up hash beside it."""
     if field not in _SEALED:
         setattr(resident, field, "" if field == "notes" and value is None else value)
@@ -124,6 +127,43 @@ def _store(sealer: Sealer, resident: Resident, field: str, value: Any) -> None:
     setattr(resident, sealed_column, None if value is None else sealer.seal(value))
     if hash_column is not None:
         setattr(resident, hash_column, None if value is None else sealer.lookup_hash(value))
+
+
+def checked_values(
+    session: Session, committee_id: int, values: Mapping[str, object]
+) -> dict[str, Any]:
+    """A new resident's values cleaned and checked (date of birth and gender read from the ID
+    number when blank); Refused names the first bad one."""
+    clean = {field: _clean(session, committee_id, field, raw) for field, raw in values.items()}
+    if "name" not in clean:
+        raise _refuse("name", "missing")
+    id_card = clean.get("id_card")
+    _consistent(id_card, clean.get("birth_date"), clean.get("gender"))
+    if id_card is not None:  # read from the number, not guessed: filled in only when blank
+        clean["birth_date"] = clean.get("birth_date") or born_on(id_card)
+        clean["gender"] = clean.get("gender") or gender_of(id_card)
+    return clean
+
+
+def _row_of(sealer: Sealer, committee_id: int, clean: Mapping[str, Any], now: datetime) -> dict:
+    """A resident's column values (every column, numbers sealed) for a bulk insert."""
+    row = SimpleNamespace(**dict.fromkeys(_COLUMNS))
+    row.committee_id, row.name, row.notes = committee_id, clean["name"], ""
+    row.created_at = row.updated_at = row.last_confirmed_at = now
+    for field, value in clean.items():
+        _store(sealer, row, field, value)
+    return vars(row)
+
+
+def _history_of(
+    resident_id: int, clean: Mapping[str, Any], source: Source, now: datetime
+) -> list[dict[str, Any]]:
+    """A new resident's first history: one entry per given field."""
+    return [
+        change_row(resident_id, field, None, clean[field], source, now)
+        for field in FIELDS
+        if clean.get(field) is not None
+    ]
 
 
 def add_resident(
@@ -136,26 +176,55 @@ def add_resident(
     now: datetime,
 ) -> Resident:
     """A new resident of the committee from checked values; each given field enters the history."""
-    clean = {field: _clean(session, committee_id, field, raw) for field, raw in values.items()}
-    if "name" not in clean:
-        raise _refuse("name", "missing")
-    id_card = clean.get("id_card")
-    _consistent(id_card, clean.get("birth_date"), clean.get("gender"))
-    if id_card is not None:  # read from the number, not guessed: filled in only when blank
-        clean["birth_date"] = clean.get("birth_date") or born_on(id_card)
-        clean["gender"] = clean.get("gender") or gender_of(id_card)
-    resident = Resident(committee_id=committee_id, name=clean["name"], created_at=now,
-                        updated_at=now, last_confirmed_at=now)  # fmt: skip
-    for field, value in clean.items():
-        _store(sealer, resident, field, value)
+    clean = checked_values(session, committee_id, values)
+    resident = Resident(**_row_of(sealer, committee_id, clean, now))
     session.add(resident)
     session.flush()
     assert resident.id is not None
-    for field in FIELDS:
-        if clean.get(field) is not None:
-            record(session, resident.id, field, None, clean[field], source, now)
-    session.flush()
+    insert_changes(session, _history_of(resident.id, clean, source, now))
     return resident
+
+
+def add_residents(
+    session: Session,
+    sealer: Sealer,
+    *,
+    committee_id: int,
+    batch: Sequence[tuple[Mapping[str, object], Source]],
+    now: datetime,
+) -> list[int | Refused]:
+    """Many new residents at once (an import's batch): each one's id, or why it was refused.
+
+    The accepted ones are inserted with one statement and their history with another, so a
+    batch costs two round trips rather than two flushes a resident."""
+    outcomes: list[int | Refused] = []
+    accepted: list[tuple[int, dict[str, Any], Source]] = []
+    # The batch's households checked with one query, not one a row.
+    households = committee_households(
+        session, committee_id, [v.get("household_id") for v, _ in batch]
+    )
+    for values, source in batch:
+        household = values.get("household_id")
+        try:
+            clean = checked_values(session, committee_id, {k: v for k, v in values.items()
+                                                          if k != "household_id"})  # fmt: skip
+            if not _blank(household):
+                if household not in households:
+                    raise _refuse("household_id", "household_unknown")
+                clean["household_id"] = household
+        except Refused as refused:
+            outcomes.append(refused)
+            continue
+        accepted.append((len(outcomes), clean, source))
+        outcomes.append(0)
+    rows = [_row_of(sealer, committee_id, clean, now) for _, clean, _ in accepted]
+    ids = insert_residents(session, rows)
+    history: list[dict[str, Any]] = []
+    for (at, clean, source), resident_id in zip(accepted, ids, strict=True):
+        outcomes[at] = resident_id
+        history.extend(_history_of(resident_id, clean, source, now))
+    insert_changes(session, history)
+    return outcomes
 
 
 def get_resident(session: Session, committee_id: int, resident_id: int) -> Resident:
