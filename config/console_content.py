@@ -198,6 +198,7 @@ CONSOLE_KEYS = frozenset(
         "word_yes",
         "word_no",
         # ---- registry: residents pages ----
+        "res_notes_read_only",
         "nav_residents",
         "home_residents_link",
         "res_search_title",
@@ -288,6 +289,8 @@ CONSOLE_KEYS = frozenset(
         "res_quality_none",
         "res_quality_choose",
         # ---- registry: import pages ----
+        "ri_refused_interrupted",
+        "ri_accept_date",
         "ri_refused_planning",
         "ri_status_planning",
         "ri_status_cancelled",

@@ -3,17 +3,16 @@
 
 The uploaded sheet holds full ID numbers: it lives only in a temporary file while it is read.
 The comparison XLSX holds masked numbers only; it is kept a day under the media directory, named
-for the staff member and a random token, so only they can download it."""
+for the staff member and a random token, so only they can download it, and readable by the
+service's own user only."""
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import secrets
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,8 +40,6 @@ MAX_SHEET_BYTES = 20 * 1024 * 1024
 FIRST = 10  # lines of each kind the page shows; the XLSX has them all
 KEEP_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-# What a sheet that is not what its name says raises while it is read.
-UNREADABLE = (zipfile.BadZipFile, KeyError, ValueError, csv.Error, UnicodeError, OSError)
 
 
 def _folder(services: AppContext) -> Path:
@@ -138,12 +135,12 @@ def compare_sheet(
     except Refused as refused:
         problem = t.census_refused_columns if refused.code == "columns" else t.census_unreadable
         return _census_page(request, who, session, problem=problem, chosen=chosen)
-    except UNREADABLE:
+    except Exception:  # a broken XLSX or CSV fails in many ways inside its reader
         return _census_page(request, who, session, problem=t.census_unreadable, chosen=chosen)
     finally:
         sheet.unlink(missing_ok=True)  # it holds full ID numbers
     folder = _folder(services)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     _prune(folder)
     download = secrets.token_urlsafe(24)
     write_comparison(_comparison_file(services, who, download), services.content, result,

@@ -232,21 +232,25 @@ def _change(words: RegistryContent, t: ConsoleText, change: ResidentChange,
     }
 
 
-def edit_values(resident: Resident) -> dict[str, str]:
+def edit_values(resident: Resident, *, full_notes: bool) -> dict[str, str]:
     """The edit form's values for a resident (personal numbers left blank: typing one is a
-    change, and the form never holds them in full)."""
+    change, and the form never holds them in full); the notes masked unless `full_notes`."""
     values = {name: "" for name in NUMBERS}
-    for name in ("name", "notes", *CODED):
+    for name in ("name", *CODED):
         values[name] = getattr(resident, name) or ""
+    values["notes"] = resident.notes if full_notes else mask_numbers_in(resident.notes or "")
     values["birth_date"] = resident.birth_date.isoformat() if resident.birth_date else ""
     return values
 
 
-def changes_of(form: Mapping[str, str], clear: Sequence[str]) -> dict[str, object]:
+def changes_of(form: Mapping[str, str], clear: Sequence[str], *, notes: bool) -> dict[str, object]:
     """The fields an edit form changes: every field but a blank number, which stays as it is
-    (unless its "remove" box is ticked)."""
+    (unless its "remove" box is ticked), and the notes only when `notes` (the editor saw them
+    whole: a masked copy written back would lose the numbers)."""
     changes: dict[str, object] = {}
     for name in EDITABLE:
+        if name == "notes" and not notes:
+            continue
         value = form.get(name, "")
         if name in NUMBERS:
             if name in clear:

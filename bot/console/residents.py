@@ -141,20 +141,26 @@ def _edit_page(
     choices = {name: getattr(words.codes, name) for name in views.CODED}
     current = {name: views.masked_number(services.sealer, resident, name)
                for name in views.NUMBERS}  # fmt: skip
+    notes_editable = revealing.can_reveal(who.scope, resident)
+    if not notes_editable:  # shown as stored, masked: never what a form sent back
+        values = {**values, "notes": views.edit_values(resident, full_notes=False)["notes"]}
     return page(request, "resident_edit.html", who, resident=resident, values=values,
                 chosen_tags=tags, choices=choices, current=current, words=words,
                 all_tags={code: tag.name for code, tag in words.tags.items()},
-                numbers=views.NUMBERS, coded=views.CODED, **context)  # fmt: skip
+                numbers=views.NUMBERS, coded=views.CODED, notes_editable=notes_editable,
+                **context)  # fmt: skip
 
 
 @router.get("/residents/{resident_id}/edit", response_class=HTMLResponse)
 def edit_page(
     request: Request, who: Staff, session: WriteSession, resident_id: PathId
 ) -> HTMLResponse:
-    """The edit form, filled with what is stored (numbers stay masked)."""
+    """The edit form, filled with what is stored (numbers stay masked; the notes too, read-only,
+    for roles that may not reveal)."""
     resident = _resident(session, who, resident_id)
     tags = edits.tag_codes(session, resident_id)
-    return _edit_page(request, who, resident, views.edit_values(resident), tags)
+    values = views.edit_values(resident, full_notes=revealing.can_reveal(who.scope, resident))
+    return _edit_page(request, who, resident, values, tags)
 
 
 @router.post("/residents/{resident_id}/edit", response_class=HTMLResponse, response_model=None)
@@ -189,7 +195,8 @@ def edit(
     try:
         edited = edits.edit_resident(
             session, services.sealer, who.scope, resident_id,
-            views.changes_of(typed, clear or []), actor=audit.Actor.of(who.staff),
+            views.changes_of(typed, clear or [], notes=revealing.can_reveal(who.scope, resident)),
+            actor=audit.Actor.of(who.staff),
             now=services.clock(), tags=tags or [], vocabulary=words.tags,
         )  # fmt: skip
     except edits.EditRefused as refused:

@@ -1,5 +1,6 @@
 """The census comparison as an XLSX for staff to check (CLI and console): sheets 新增, 减少,
-变更 and 无效, headings and words from registry_exports.yaml and registry.yaml, numbers masked."""
+变更 and 无效, headings and words from registry_exports.yaml and registry.yaml, numbers masked (in
+the notes too); a file written is readable by its owner only."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from bot.web.export_sheets import cell_value
+from bot.web.export_sheets import cell_value, owner_only
 from bot.web.sheet_cells import keep_as_text
 from config.content import Content
 from config.registry_exports import CODES
@@ -81,4 +82,8 @@ def write_comparison(
     sheet("invalid", [heading[k] for k in ("line", "name", "id_card", "reason")],
           [[row.line, row.name, row.id_card, reason_words(content, row)]
            for row in result.invalid])  # fmt: skip
-    book.save(target)
+    if isinstance(target, Path):
+        with owner_only(target) as out:  # masked, yet still about people: 0600
+            book.save(out)
+    else:
+        book.save(target)

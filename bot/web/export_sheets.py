@@ -1,15 +1,17 @@
 """Residents exported in a profile of registry_exports.yaml, as XLSX or CSV (CLI and console):
 rows streamed into the file as the store reads them, cells kept as text where a spreadsheet
-would run them as formulas."""
+would run them as formulas, the file readable by its owner only (0600)."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -51,6 +53,25 @@ def cell_value(column: Column, record: Record, registry: RegistryContent, tz: Zo
     return value
 
 
+def _owner_only_fd(path: Path) -> int:
+    # Personal data: only the service's own user may read the file, whatever the umask.
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)
+    return handle
+
+
+@contextmanager
+def owner_only(path: Path) -> Iterator[IO[bytes]]:
+    """A file opened for writing that only its owner may read (0600); gone again if the writing
+    fails."""
+    try:
+        with open(_owner_only_fd(path), "wb") as out:
+            yield out
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
 class SheetWriter:
     """One sheet written row by row to a file: XLSX (openpyxl write-only) or CSV (UTF-8 with
     a BOM, so Excel reads the Chinese)."""
@@ -59,10 +80,12 @@ class SheetWriter:
         if file_format not in FORMATS:
             raise Refused("format", f"one of {', '.join(FORMATS)}", code="format")
         self.path, self.format = path, file_format
+        handle = _owner_only_fd(path)
         if file_format == "csv":
-            self._file = path.open("w", encoding="utf-8-sig", newline="")
+            self._file: IO[Any] = os.fdopen(handle, "w", encoding="utf-8-sig", newline="")
             self._csv = csv.writer(self._file)
         else:
+            self._file = os.fdopen(handle, "wb")
             # openpyxl takes a tenth of a second to import: only an export pays for it.
             from openpyxl import Workbook
 
@@ -91,10 +114,9 @@ class SheetWriter:
 
     def close(self) -> None:
         """Finish the file."""
-        if self.format == "csv":
-            self._file.close()
-        else:
-            self._book.save(self.path)
+        if self.format == "xlsx":
+            self._book.save(self._file)
+        self._file.close()
 
     def __enter__(self) -> SheetWriter:
         return self
@@ -103,7 +125,7 @@ class SheetWriter:
                  trace: TracebackType | None) -> None:  # fmt: skip
         if kind is None:
             self.close()
-        elif self.format == "csv":
+        else:
             self._file.close()
 
 

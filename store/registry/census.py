@@ -3,12 +3,12 @@
 Rows are matched to residents by the keyed hash of their ID number. A row without a match is new;
 a living resident no row names is gone; a matched row whose values differ is changed, field by
 field (a blank cell never counts as a change, as in an import); a row that fails its checks is
-invalid, with the reason. Numbers are masked in everything this module returns."""
+invalid, with the reason. Numbers are masked in everything this module returns, notes included."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,8 +18,10 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from config.registry_content import RegistryContent
-from flows.identity import age_on, born_on, cohorts_of, gender_of
-from flows.masking import mask_id_card
+from flows.identity import Flagged, age_on, born_on, check_id_card, cohorts_of, gender_of
+from flows.inputs import normalise
+from flows.masking import mask_id_card, mask_numbers_in
+from store.errors import Refused
 from store.registry.checks import (
     CheckedRow,
     Invalid,
@@ -189,7 +191,12 @@ class _Registry:
         return None if sealed is None else self.sealer.open(sealed)
 
     def _masked(self, field: str, value: Any) -> Any:
-        return masked(field, value) if field in _SEALED and value is not None else value
+        if value is None:
+            return None
+        if field in _SEALED:
+            return masked(field, value)
+        # Notes are free text: a number typed into them is masked like any other.
+        return mask_numbers_in(value) if field == "notes" else value
 
     def _homes(self, ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:
         living = or_(col(Residence.moved_out).is_(None), col(Residence.moved_out) > self.today)
@@ -232,7 +239,7 @@ class _Registry:
             "residence_status": values.get("residence_status"), "tags": (),
             "cohorts": cohorts_of(born, gender, self.today, self.content.cohorts),
             "certificate_number": None, "certificate_date": None,
-            "notes": values.get("notes", ""), "last_confirmed_at": None,
+            "notes": mask_numbers_in(values.get("notes", "")), "last_confirmed_at": None,
         }  # fmt: skip
 
 
@@ -247,20 +254,21 @@ def compare(
 ) -> Comparison:
     """This year's sheet against the committee's registry: added, removed, changed and invalid
     rows (nothing is written)."""
-    sheet = Sheet(path, content.imports.columns)
+    sheet = _opened(path, content)
     registry = _Registry(session, sealer, committee_id, content, today)
     words = code_words(content)
     result = Comparison(ignored_headings=sheet.ignored_headings)
     seen: set[str] = set()
     batch: list[CheckedRow] = []
-    for line, raw in sheet.rows():
+    for line, raw in _read(sheet):
         try:
             row = check_row(raw, words=words, buildings=registry.buildings, sealer=sealer,
                             line=line)  # fmt: skip
         except Invalid as bad:
             result.invalid.append(InvalidRow(line, bad.field, bad.reason, **who(raw)))
-            # A flagged number staff accepted at import still names its resident: not gone.
-            seen.update(_accepted_hash(raw, words, registry.buildings, sealer, line))
+            # The row still names its resident (an unknown building, a flagged number staff
+            # accepted at import …): listed as invalid, never also as gone.
+            seen.update(_id_hash(raw, sealer))
             continue
         if row.id_hash in seen:
             result.invalid.append(InvalidRow(line, "id_card", "duplicate_in_file", **who(raw)))
@@ -277,14 +285,46 @@ def compare(
     return result
 
 
-def _accepted_hash(raw: dict[str, object], words: dict[str, dict[str, str]],
-                   buildings: list[Any], sealer: Sealer, line: int) -> set[str]:  # fmt: skip
-    """The ID hash of an invalid row, as an import that accepted its flags would store it."""
+def _unreadable() -> Refused:
+    return Refused("file", "the sheet cannot be read", code="unreadable")
+
+
+def _opened(path: Path, content: RegistryContent) -> Sheet:
+    """The sheet with its headings found; a broken file is refused as unreadable."""
     try:
-        return {check_row(raw, words=words, buildings=buildings, sealer=sealer, line=line,
-                          accept=True).id_hash}  # fmt: skip
-    except Invalid:
+        return Sheet(path, content.imports.columns)
+    except Refused:
+        raise
+    except Exception as bad:  # a broken XLSX or CSV fails in many ways inside its reader
+        raise _unreadable() from bad
+
+
+def _read(sheet: Sheet) -> Iterator[tuple[int, dict[str, object]]]:
+    """The sheet's rows; a file broken further down is refused as unreadable too."""
+    rows = sheet.rows()
+    while True:
+        try:
+            found = next(rows)
+        except StopIteration:
+            return
+        except Refused:
+            raise
+        except Exception as bad:
+            raise _unreadable() from bad
+        yield found
+
+
+def _id_hash(raw: dict[str, object], sealer: Sealer) -> set[str]:
+    """The ID hash of an invalid row, whatever else is wrong with it: the checked number, or a
+    flagged one as the import stores it when staff accept it (as typed, spaces aside)."""
+    text = raw.get("id_card")
+    if text is None:
         return set()
+    checked = check_id_card(str(text))
+    if isinstance(checked, Flagged):
+        given = normalise(str(text)).replace(" ", "").upper()
+        return {sealer.lookup_hash(given)} if given else set()
+    return {sealer.lookup_hash(checked.value)}
 
 
 def _gone(session: Session, sealer: Sealer, committee_id: int, content: RegistryContent,

@@ -200,7 +200,9 @@ def records_of(
                 certified.certificate_number_sealed if certified else None, full=full,
             ),
             "certificate_date": certified.certificate_date if certified else None,
-            "notes": resident.notes,
+            # Free text: a number typed into the notes is masked unless the export is full.
+            "notes": resident.notes if full or not resident.notes
+            else mask_numbers_in(resident.notes),
             "last_confirmed_at": resident.last_confirmed_at,
         })  # fmt: skip
     return found

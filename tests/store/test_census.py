@@ -128,8 +128,8 @@ def test_a_resident_whose_flagged_number_staff_accepted_is_invalid_but_not_gone(
     sheet = write_xlsx(tmp_path / "2025.xlsx", rows)
     with unit_of_work(database) as session:
 
-        def keep(row: CheckedRow) -> None:
-            flags.keep(session, SEALER, committee_id=place.committee_id, row=row, accepted_by=1,
+        def keep(row: CheckedRow, resident_id: int) -> None:
+            flags.keep(session, SEALER, resident_id=resident_id, row=row, accepted_by=1,
                        source=Source.imported(sheet.name, row.line), now=NOW)  # fmt: skip
 
         options = ImportOptions(accept=frozenset({4}), on_flags=keep)
@@ -139,3 +139,41 @@ def test_a_resident_whose_flagged_number_staff_accepted_is_invalid_but_not_gone(
     result = compared(database, place, registry, sheet)
     assert [(row.line, row.reason) for row in result.invalid] == [(4, "id_card_check_digit")]
     assert (result.removed, result.added, result.changed) == ([], [], [])
+
+
+def test_a_row_invalid_for_a_reason_staff_cannot_accept_is_invalid_but_not_gone(
+    database: Engine, place: Neighbourhood, registry: RegistryContent, tmp_path: Path
+) -> None:
+    rows = [person(i) for i in range(3)]
+    run(database, place, registry, write_xlsx(tmp_path / "2025.xlsx", rows), apply=True)
+    this_year = [list(row) for row in rows]
+    this_year[1][9] = "邻居"  # no such 与户主关系
+    this_year[2][6] = "7栋"  # no such building
+    result = compared(database, place, registry, write_xlsx(tmp_path / "2026.xlsx", this_year))
+    invalid = [(row.line, row.field, row.reason) for row in result.invalid]
+    assert invalid == [(4, "relation_to_head", "unknown_code"), (5, "building", "unknown_building")]
+    assert (result.removed, result.added, result.changed) == ([], [], [])
+    assert result.counts["unchanged"] == 1
+
+
+def test_numbers_in_the_notes_are_masked_in_the_comparison(
+    database: Engine, place: Neighbourhood, registry: RegistryContent, tmp_path: Path
+) -> None:
+    rows = [person(i) for i in range(3)]
+    rows[0][13] = "女儿电话13912345678"
+    rows[1][13] = "儿子身份证440106198001010012"
+    run(database, place, registry, write_xlsx(tmp_path / "2025.xlsx", rows), apply=True)
+    comer = person(3)
+    comer[13] = "邻居电话13812345678"
+    this_year = [list(rows[0]), list(rows[2]), comer]
+    this_year[0][13] = "女儿电话13987654321"
+    result = compared(database, place, registry, write_xlsx(tmp_path / "2026.xlsx", this_year))
+    [changed] = result.changed
+    assert [(c.field, c.registry, c.sheet) for c in changed.changes] == [
+        ("notes", "女儿电话139****5678", "女儿电话139****4321")
+    ]
+    assert [row.record["notes"] for row in result.added] == ["邻居电话138****5678"]
+    assert [row.record["notes"] for row in result.removed] == ["儿子身份证440106********0012"]
+    shown = repr(result)
+    for number in ("13912345678", "13987654321", "13812345678", "440106198001010012"):
+        assert number not in shown

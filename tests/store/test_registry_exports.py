@@ -146,3 +146,19 @@ def test_staff_of_another_committee_export_nobody_and_cannot_name_this_committee
     admin = scope_of(database, create_staff(database, "admin", role="subdistrict_admin",
                                             committee=None))  # fmt: skip
     assert len(exported(database, content, "roster", admin)) == 9
+
+
+@pytest.mark.usefixtures("registered")
+def test_numbers_typed_into_the_notes_are_masked_unless_the_export_is_full(
+    database: Engine, place: Neighbourhood, content: Content
+) -> None:
+    with unit_of_work(database) as session:
+        [resident] = find_by_id_card(session, SEALER, place.committee_id, str(person(0)[3]))
+        update_field(session, SEALER, committee_id=place.committee_id,
+                     resident_id=resident.id or 0, field="notes", value="女儿电话13912345678",
+                     source=Source.staff(1), now=NOW)  # fmt: skip
+    clerk = scope_of(database, create_staff(database, "clerk", committee="东风社区居委会"))
+    for profile in ("roster", "census"):
+        assert exported(database, content, profile, clerk)[0]["notes"] == "女儿电话139****5678"
+    full = exported(database, content, "roster", clerk, full=True, why="年审")
+    assert full[0]["notes"] == "女儿电话13912345678"

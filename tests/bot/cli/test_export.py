@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,41 @@ def test_this_years_sheet_is_compared_and_written_for_staff_to_check(
     assert invalid[1][3] == "身份证号校验位不对，可能有数字抄错（身份证号）"
     with database.connect() as connection:  # a comparison imports nothing
         assert connection.execute(text("SELECT count(*) FROM resident")).scalar_one() == PEOPLE
+
+
+def test_numbers_in_the_notes_stay_masked_and_the_files_are_the_operators_alone(
+    linli: CliRunner, place: Neighbourhood, tmp_path: Path
+) -> None:
+    rows = [person(i) for i in range(3)]
+    rows[0][13] = "女儿电话13912345678"
+    sheet = write_xlsx(tmp_path / "居民.xlsx", rows)
+    done = linli.invoke(cli, ["import", "residents", str(sheet), "--committee", COMMITTEE])
+    assert done.exit_code == 0, done.output
+
+    roster = tmp_path / "花名册.csv"
+    done = linli.invoke(cli, ["export", "roster", "--format", "csv", "--output", str(roster)])
+    assert done.exit_code == 0, done.output
+    lines = list(csv.reader(roster.open(encoding="utf-8-sig")))
+    assert dict(zip(lines[0], lines[1], strict=True))["备注"] == "女儿电话139****5678"
+    assert "13912345678" not in roster.read_text(encoding="utf-8-sig")
+    assert roster.stat().st_mode & 0o777 == 0o600
+
+    rows[0][13] = "女儿电话13987654321"
+    output = tmp_path / "比对.xlsx"
+    done = linli.invoke(cli, ["registry", "compare", str(write_xlsx(tmp_path / "2026.xlsx", rows)),
+                              "--committee", COMMITTEE, "--output", str(output)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    changed = list(load_workbook(output, read_only=True)["变更"].iter_rows(values_only=True))
+    assert changed[1][4:] == ("备注", "女儿电话139****5678", "女儿电话139****4321")
+    assert output.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_broken_sheet_is_refused_as_unreadable(
+    linli: CliRunner, place: Neighbourhood, tmp_path: Path
+) -> None:
+    broken = tmp_path / "普查.xlsx"
+    with zipfile.ZipFile(broken, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types><Override")
+    done = linli.invoke(cli, ["registry", "compare", str(broken), "--committee", COMMITTEE])
+    assert done.exit_code == 1
+    assert "refused: file: the sheet cannot be read" in done.output

@@ -210,3 +210,56 @@ def test_the_quality_report_counts_each_kind_links_residents_and_downloads(
     assert rows[0] == ("问题", "居民编号", "姓名", "身份证号 / 手机（已遮盖）", "说明")
     assert ("必填项缺失", registry.boy, "张小明") in [r[:3] for r in rows]
     assert WOMAN not in str(rows)
+
+
+def _with_notes(registry: Registry, notes: str) -> None:
+    with Session(registry.database) as session:
+        resident = session.get(Resident, registry.woman)
+        assert resident is not None
+        resident.notes = notes
+        session.add(resident)
+        session.commit()
+
+
+def test_a_grid_worker_sees_the_notes_masked_and_cannot_overwrite_them(
+    registry: Registry,
+) -> None:
+    _with_notes(registry, "女儿电话13912345678")
+    worker = registry.client("grid")
+    url = f"/console/residents/{registry.woman}/edit"
+    form = worker.get(url).text
+    assert "13912345678" not in form and "女儿电话139****5678" in form
+    assert 'name="notes"' not in form and "您的岗位只能查看备注" in form
+    # Whatever the form sends as notes, the stored ones stay as they are.
+    answer = worker.post(url, data={
+        "csrf_token": csrf(form), "name": "张秀英（改）", "gender": "female",
+        "birth_date": "1955-11-08", "relation_to_head": "head",
+        "residence_status": "resident", "notes": "女儿电话139****5678",
+        "tags": ["party_member"],
+    })  # fmt: skip
+    assert answer.status_code == 200 and "已保存。" in answer.text
+    with Session(registry.database) as session:
+        saved = session.get(Resident, registry.woman)
+        assert saved is not None and saved.name == "张秀英(改)"
+        assert saved.notes == "女儿电话13912345678"
+    [entry] = _entries(registry.database, "resident.edit")
+    assert "notes" not in entry.after
+
+
+def test_a_clerk_edits_the_whole_notes(registry: Registry) -> None:
+    _with_notes(registry, "女儿电话13912345678")
+    clerk = registry.client("clerk")
+    url = f"/console/residents/{registry.woman}/edit"
+    form = clerk.get(url).text
+    assert 'name="notes" rows="3" maxlength="2000">女儿电话13912345678</textarea>' in form
+    answer = clerk.post(url, data={
+        "csrf_token": csrf(form), "name": "张秀英", "gender": "female",
+        "birth_date": "1955-11-08", "relation_to_head": "head",
+        "residence_status": "resident", "notes": "女儿电话13987654321",
+        "tags": ["party_member"],
+    })  # fmt: skip
+    assert answer.status_code == 200 and "已保存。" in answer.text
+    assert "13987654321" not in answer.text  # the resident's page masks them again
+    with Session(registry.database) as session:
+        saved = session.get(Resident, registry.woman)
+        assert saved is not None and saved.notes == "女儿电话13987654321"

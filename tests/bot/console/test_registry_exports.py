@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -191,3 +192,52 @@ def test_a_sheet_that_is_not_a_census_sheet_is_explained(
         answer = client.post("/console/registry/census", data={"csrf_token": token},
                              files={"file": (name, body)})  # fmt: skip
         assert (answer.status_code, _alert(answer.text)) == (200, problem), name
+
+
+def broken_xlsx() -> bytes:
+    """A zip whose [Content_Types].xml is cut off: its reader raises a ParseError."""
+    body = io.BytesIO()
+    with zipfile.ZipFile(body, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types><Override")
+    return body.getvalue()
+
+
+def test_a_broken_excel_file_is_explained_never_a_server_error(
+    database: Engine, place: Neighbourhood, tmp_path: Path
+) -> None:
+    create_staff(database, "clerk")
+    client = signed_in(database, tmp_path, "clerk")
+    token = _csrf(client.get("/console/registry/census").text)
+    answer = client.post("/console/registry/census", data={"csrf_token": token},
+                         files={"file": ("普查.xlsx", broken_xlsx())})  # fmt: skip
+    assert answer.status_code == 200
+    assert _alert(answer.text) == "这个文件读不出来，请用 Excel 另存为 .xlsx 或 CSV 后再上传。"
+
+
+def test_numbers_in_the_notes_stay_masked_in_lists_and_the_comparison(
+    database: Engine, place: Neighbourhood, content_dir: Path, tmp_path: Path
+) -> None:
+    rows = [person(i) for i in range(3)]
+    rows[0][13] = "女儿电话13912345678"
+    registry = load_content(content_dir).registry
+    run(database, place, registry, write_xlsx(tmp_path / "居民.xlsx", rows), apply=True)
+    create_staff(database, "clerk")
+    client = signed_in(database, tmp_path, "clerk")
+    roster = sheet_rows(client.get("/console/registry/exports/download?profile=roster").content)
+    assert dict(zip(roster[0], roster[1], strict=True))["备注"] == "女儿电话139****5678"
+
+    rows[0][13] = "女儿电话13987654321"
+    form = client.get("/console/registry/census")
+    answer = client.post("/console/registry/census", data={"csrf_token": _csrf(form.text)},
+                         files={"file": ("2026.xlsx", write_xlsx(tmp_path / "2026.xlsx",
+                                                                 rows).read_bytes())})  # fmt: skip
+    assert "备注：女儿电话139****5678 → 女儿电话139****4321" in answer.text
+    assert "13912345678" not in answer.text and "13987654321" not in answer.text
+    link = re.search(r'href="(/console/registry/census/download\?file=[^"]+)"', answer.text)
+    assert link
+    book = load_workbook(io.BytesIO(client.get(link.group(1)).content), read_only=True)
+    changed = list(book["变更"].iter_rows(values_only=True))
+    assert changed[1][5:] == ("女儿电话139****5678", "女儿电话139****4321")
+    # Kept a day on the server for its maker alone, readable by the service's user only.
+    [kept] = (tmp_path / "media" / "census").glob("*.xlsx")
+    assert kept.stat().st_mode & 0o777 == 0o600
