@@ -88,7 +88,8 @@ def residents(
                 task = bar.add_task("import", total=None)
                 count = lambda done: bar.advance(task, done)  # noqa: E731
                 now, committee_id = datetime.now(UTC), found[0].id or 0
-                decisions = {"accept": accept or [], "buildings": create_building or []}
+                decisions = {"accept": accept or [], "buildings": create_building or [],
+                             "accept_all": accept_all_flagged}  # fmt: skip
                 if dry_run:
                     options = ImportOptions(
                         mapping=_mapping(map_heading or []), accept=frozenset(accept or ()),
@@ -97,11 +98,11 @@ def residents(
                     result = run_import(session, sealer, committee_id=committee_id, path=file,
                                         content=content, apply=False, now=now, progress=count,
                                         options=options)  # fmt: skip
-                else:
-                    record = import_jobs.register(session, committee_id=committee_id, path=file,
-                                                  now=now)  # fmt: skip
-                    record.mapping, record.decisions = _mapping(map_heading or []), decisions
-                    record.decisions["accept_all"] = accept_all_flagged
+                else:  # the console's path: recorded, started, applied, each audited alike
+                    record = import_jobs.register(session, actor=CLI, committee_id=committee_id,
+                                                  path=file, mapping=_mapping(map_heading or []),
+                                                  decisions=decisions, now=now)  # fmt: skip
+                    import_jobs.start(session, actor=CLI, record=record, now=now)
                     result = import_jobs.apply(session, sealer, record, content=content,
                                                media_dir=settings.media_dir, actor=CLI, now=now,
                                                progress=count)  # fmt: skip

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from bot.console.inputs import ConsoleRoute, PathId, QueryId, clean_input
+from bot.console.resident_views import source_text, value_text
 from bot.console.routes import Csrf, page
 from bot.web.auth import Principal, check_csrf, require_staff
 from bot.web.context import context_of
@@ -16,6 +17,7 @@ from bot.web.db import WriteSession
 from bot.web.import_sheets import field_words
 from store.errors import Refused
 from store.registry import conflicts, import_jobs
+from store.registry.models import ResidentChange
 from store.staff import audit
 from store.staff import scope as scopes
 
@@ -37,11 +39,19 @@ def _conflicts_page(request: Request, who: Principal, session: Session, chosen: 
     chosen = chosen if chosen in committees else next(iter(committees))
     shown, total = conflicts.open_conflicts(session, services.sealer, who.scope, chosen,
                                             page=number)  # fmt: skip
-    content = services.content.registry
+    content, t = services.content.registry, services.content.console
+
+    def source(detail: str) -> str:
+        """Where the sheet's value came from, as the resident's page says it (numbers masked)."""
+        return source_text(t, content, ResidentChange(source_kind="import", source_detail=detail),
+                           {})  # fmt: skip
+
     return page(request, "registry_conflicts.html", who, committees=committees, chosen=chosen,
                 conflicts=shown, total=total, page_number=number,
                 pages=max(1, -(-total // conflicts.PAGE)),
-                field=lambda name: field_words(name, content), **context)  # fmt: skip
+                field=lambda name: field_words(name, content),
+                value=lambda name, shown: value_text(content, t, name, shown), source=source,
+                **context)  # fmt: skip
 
 
 @router.get("/conflicts", response_class=HTMLResponse)

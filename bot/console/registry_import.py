@@ -199,6 +199,7 @@ def replan(
     heading: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies form defaults)
     field: Annotated[list[str], Form()] = [],  # noqa: B006
     accept: Annotated[list[int], Form()] = [],  # noqa: B006
+    shown: Annotated[list[int], Form()] = [],  # noqa: B006 (the page's lines: ticked or not)
     building: Annotated[list[str], Form()] = [],  # noqa: B006
     token: Csrf = None,
 ) -> Response:
@@ -211,7 +212,7 @@ def replan(
         with session.begin_nested():
             import_jobs.decide(session, actor=audit.Actor.of(who.staff), record=record,
                                mapping=mapping, accept=accept, buildings=building,
-                               now=services.clock())  # fmt: skip
+                               shown=shown, now=services.clock())  # fmt: skip
     except Refused as refused:
         session.refresh(record)
         return _import_page(request, who, session, record, 1, problem=_refusal(request, refused))

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from config.registry_content import RegistryContent
 from flows.identity import (
     Flagged,
+    born_on,
     check_date,
     check_id_card,
     check_landline,
@@ -133,7 +134,10 @@ def check_row(raw: dict[str, object], *, words: dict[str, dict[str, str]],
         if not isinstance(born, date):
             checked_date = check_date(str(born))
             if isinstance(checked_date, Flagged):
+                # The text stays on the flag alone: the date column takes the ID number's date.
                 flagged("birth_date", normalise(str(born)), checked_date.reason)
+                if id_value is not None:
+                    values["birth_date"] = born_on(id_value)
             else:
                 values["birth_date"] = checked_date.value
         else:

@@ -132,7 +132,9 @@ def _current(session: Session, sealer: Sealer, resident: Resident, field: str) -
 def decide(session: Session, sealer: Sealer, scope: Scope, *, actor: audit.Actor,
            conflict_id: int, decision: str, now: datetime) -> RegistryConflict:  # fmt: skip
     """Keep the current value, or take the sheet's (as a staff edit); Refused if not allowed."""
-    conflict = session.get(RegistryConflict, conflict_id)
+    # Read afresh and locked: two staff deciding the same conflict at once, one is refused.
+    query = select(RegistryConflict).where(RegistryConflict.id == conflict_id).with_for_update()
+    conflict = session.exec(query.execution_options(populate_existing=True)).first()
     if conflict is None or not _may_decide(scope, conflict.committee_id):
         raise Refused("conflict", "not found", code="not_found")
     if decision not in DECISIONS:

@@ -3,7 +3,7 @@ with a flag that stays visible and is counted by the data-quality report."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, not_
@@ -23,37 +23,31 @@ _SEALED = {
 }
 
 
-def keep(session: Session, sealer: Sealer, *, committee_id: int, row: CheckedRow,
+def keep(session: Session, sealer: Sealer, *, resident_id: int, row: CheckedRow,
          accepted_by: int | None, source: Source, now: datetime) -> None:  # fmt: skip
-    """Store a written row's accepted flagged values on its resident, each with its flag."""
-    query = select(Resident).where(Resident.committee_id == committee_id)
-    if "id_card" in row.flags:
-        # Its flagged number is not stored yet: the row's resident was just written without one.
-        query = query.where(
-            col(Resident.id_card_hash).is_(None),
-            Resident.name == row.values["name"],
-            Resident.updated_at == now,
-        )
-    else:
-        query = query.where(Resident.id_card_hash == row.id_hash)
-    resident = session.exec(query.order_by(col(Resident.id).desc())).first()
-    if resident is None or resident.id is None:
+    """Store a written row's accepted flagged values on the resident its write produced, each
+    with its flag; a date the registry cannot store is kept on its flag alone."""
+    resident = session.get(Resident, resident_id)
+    if resident is None:
         return
     for field, (value, reason) in row.flags.items():
-        old = _set(sealer, resident, field, value)
-        if old != value:
-            record(session, resident.id, field, old, value, source, now)
+        stored = not (field == "birth_date" and not isinstance(value, date))
+        if stored:
+            old = _set(sealer, resident, field, value)
+            if old != value:
+                record(session, resident_id, field, old, value, source, now)
         flag = session.exec(
             select(ResidentFlag).where(
-                ResidentFlag.resident_id == resident.id, ResidentFlag.field == field
+                ResidentFlag.resident_id == resident_id, ResidentFlag.field == field
             )
-        ).first() or ResidentFlag(resident_id=resident.id, field=field)
+        ).first() or ResidentFlag(resident_id=resident_id, field=field)
         flag.reason, flag.accepted_by, flag.source_detail, flag.at = (
             reason,
             accepted_by,
             source.detail,
             now,
         )
+        flag.given = None if stored else str(value)[:200]
         session.add(flag)
     resident.updated_at = now
     session.add(resident)

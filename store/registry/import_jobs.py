@@ -8,7 +8,11 @@ it ends.
 
 An uploaded sheet holds names, ID numbers and mobiles in clear, and the dry run's rows file
 holds names: both are deleted once the import is applied (or fails), cancelled, or left
-unapplied for a day (`sweep`, run by the scheduler and at each upload).
+unapplied for a day (`sweep`, run by the scheduler and at each upload); an import left planning
+or applying by a process that stopped fails after an hour, its files deleted too.
+
+Every change of an import's status reads the row locked (`_locked`), so a double click, or a
+cancel racing an apply, is refused rather than run twice.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from config.registry_content import ImportColumns, RegistryContent
+from flows.masking import mask_numbers_in
 from store.db import unit_of_work
 from store.errors import Refused
 from store.places import service as places
@@ -49,6 +55,8 @@ SUFFIXES = (".xlsx", ".csv")
 PAGE = 50
 KEEP_UNAPPLIED = timedelta(hours=24)  # how long an uploaded sheet waits to be applied
 WAITING = ("planning", "planned")  # statuses whose sheet is still needed
+RUNNING = ("planning", "applying")  # statuses a process is working on
+STALLED = timedelta(hours=1)  # running with no progress here this long: its process stopped
 SWEEPER = audit.Actor(None, "system")
 _running: dict[int, int] = {}  # import id → rows done, while it is applied in this process
 _lock = threading.Lock()
@@ -74,6 +82,13 @@ def _plan_file(record: RegistryImport, media_dir: Path) -> Path:
     return folder(media_dir) / f"{record.id}.plan.jsonl"
 
 
+def _private(path: Path) -> int:
+    """A file descriptor for writing `path` afresh, readable by its owner alone (it holds
+    names, ID numbers and mobiles in clear)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+
+
 def _uploaded(record: RegistryImport) -> bool:
     """Whether the sheet is a copy Linli keeps (an upload), not a command-line file of its own."""
     return not Path(record.stored_name).is_absolute()
@@ -96,6 +111,7 @@ def discard(session: Session, record: RegistryImport, media_dir: Path, now: date
 def cancel(session: Session, *, actor: audit.Actor, record: RegistryImport, media_dir: Path,
            now: datetime) -> None:  # fmt: skip
     """Staff drop an import that was not applied: its sheet is deleted (audited)."""
+    record = _fresh(session, record)
     if record.status not in WAITING:
         raise Refused("import", "already applied", code="applied")
     record.status = "cancelled"
@@ -104,17 +120,27 @@ def cancel(session: Session, *, actor: audit.Actor, record: RegistryImport, medi
 
 
 def sweep(session: Session, media_dir: Path, now: datetime) -> int:
-    """Delete the sheets of imports left unapplied for a day (marked "expired", audited) and
-    stray files no waiting import owns (a sheet refused on upload); how many imports expired."""
+    """Delete the sheets of imports left unapplied for a day (marked "expired", audited), of
+    imports a stopped process left planning or applying (marked "failed", audited) and stray
+    files no waiting import owns (a sheet refused on upload); how many imports were ended."""
     cutoff = now - KEEP_UNAPPLIED
+    # A row another transaction holds (an import being started or cancelled) waits for next time.
     query = select(RegistryImport).where(
         col(RegistryImport.status).in_(WAITING), RegistryImport.created_at < cutoff
     )
-    expired = list(session.exec(query))
+    expired = list(session.exec(query.with_for_update(skip_locked=True)))
     for record in expired:
         record.status = "expired"
         discard(session, record, media_dir, now)
         _audit(session, SWEEPER, record, "expire", now)
+    running = select(RegistryImport).where(col(RegistryImport.status).in_(RUNNING))
+    stalled = [r for r in session.exec(running.with_for_update(skip_locked=True))
+               if _stalled(r, now)]  # fmt: skip
+    for record in stalled:
+        record.status = "failed"
+        record.decisions = {**record.decisions, "problem": "interrupted"}
+        discard(session, record, media_dir, now)
+        _audit(session, SWEEPER, record, "abandon", now)
     kept = select(RegistryImport).where(col(RegistryImport.sheet_removed_at).is_(None))
     owned = set()
     for record in session.exec(kept):
@@ -126,7 +152,18 @@ def sweep(session: Session, media_dir: Path, now: datetime) -> int:
         for path in folder(media_dir).iterdir():
             if path.is_file() and path.name not in owned and path.stat().st_mtime < stale_before:
                 path.unlink(missing_ok=True)
-    return len(expired)
+    return len(expired) + len(stalled)
+
+
+def _stalled(record: RegistryImport, now: datetime) -> bool:
+    """Whether an import planning or applying has had no progress in this process for an hour
+    since it began (the process that ran it stopped: its work was rolled back)."""
+    with _lock:
+        if (record.id or 0) in _running:
+            return False
+    since = record.decisions.get("since")
+    began = datetime.fromisoformat(since) if since else record.created_at
+    return began < now - STALLED
 
 
 def sweep_now(engine: Engine, media_dir: Path, now: datetime) -> int:
@@ -151,10 +188,10 @@ def upload(session: Session, scope: Scope, *, actor: audit.Actor, committee_id: 
         raise Refused("file", "the file is too large", code="too_large")
     sweep(session, media_dir, now)
     stored = f"{uuid.uuid4().hex}{suffix}"
-    folder(media_dir).mkdir(parents=True, exist_ok=True)
-    (folder(media_dir) / stored).write_bytes(raw)
+    with os.fdopen(_private(folder(media_dir) / stored), "wb") as out:
+        out.write(raw)
     record = RegistryImport(committee_id=committee_id, stored_name=stored,
-                            file_name=Path(file_name).name[:200], created_by=scope.staff_id or None,
+                            file_name=_shown_name(file_name), created_by=scope.staff_id or None,
                             status="planning", created_at=now)  # fmt: skip
     session.add(record)
     session.flush()
@@ -162,12 +199,22 @@ def upload(session: Session, scope: Scope, *, actor: audit.Actor, committee_id: 
     return record
 
 
-def register(session: Session, *, committee_id: int, path: Path, now: datetime) -> RegistryImport:
-    """Record a command-line import of a file where it lies."""
+def _shown_name(file_name: str) -> str:
+    """A sheet's file name as pages, sources and the audit log show it: numbers masked."""
+    return mask_numbers_in(Path(file_name).name)[:200]
+
+
+def register(session: Session, *, actor: audit.Actor, committee_id: int, path: Path,
+             mapping: dict[str, str], decisions: dict[str, Any],
+             now: datetime) -> RegistryImport:  # fmt: skip
+    """Record a command-line import of a file where it lies, with its options (audited as an
+    upload is); `start` and `apply` follow as from the console."""
     record = RegistryImport(committee_id=committee_id, stored_name=str(path.resolve()),
-                            file_name=path.name[:200], created_at=now)  # fmt: skip
+                            file_name=_shown_name(path.name), mapping=mapping,
+                            decisions=decisions, created_at=now)  # fmt: skip
     session.add(record)
     session.flush()
+    _audit(session, actor, record, "upload", now)
     return record
 
 
@@ -213,6 +260,8 @@ def plan_in_background(engine: Engine, sealer: Sealer, import_id: int, *,
     """Plan a "planning" import after the answer is sent, so a large sheet does not hold the
     request; its rows read are counted for the page. A sheet that cannot be read fails the
     import (and is deleted); one staff cancelled meanwhile stays cancelled."""
+    with _lock:
+        _running.setdefault(import_id, 0)  # live here from now on (`sweep` leaves it be)
     try:
         with unit_of_work(engine) as session:
             record = session.get(RegistryImport, import_id)
@@ -241,6 +290,14 @@ def plan_in_background(engine: Engine, sealer: Sealer, import_id: int, *,
     finally:
         with _lock:
             _running.pop(import_id, None)
+
+
+def _fresh(session: Session, record: RegistryImport) -> RegistryImport:
+    """The import read afresh and locked (the caller's object is refreshed too); Refused if gone."""
+    locked = _locked(session, record.id or 0)
+    if locked is None:
+        raise Refused("import", "not found", code="not_found")
+    return locked
 
 
 def _locked(session: Session, import_id: int) -> RegistryImport | None:
@@ -276,7 +333,7 @@ def _dry_run(session: Session, sealer: Sealer, record: RegistryImport, *,
         result, missing = _unmapped(path, content, record)
     except Exception as bad:  # a broken XLSX or CSV fails in many ways inside its reader
         raise Refused("file", "the sheet cannot be read", code="unreadable") from bad
-    with _plan_file(record, media_dir).open("w", encoding="utf-8") as out:
+    with os.fdopen(_private(_plan_file(record, media_dir)), "w", encoding="utf-8") as out:
         for row in result.rows:
             out.write(json.dumps(dataclasses.asdict(row), ensure_ascii=False) + "\n")
     return result, missing
@@ -333,17 +390,25 @@ def page_of(record: RegistryImport, media_dir: Path, page: int) -> list[RowOutco
 
 
 def decide(session: Session, *, actor: audit.Actor, record: RegistryImport,
-           mapping: dict[str, str], accept: list[int], buildings: list[str],
-           now: datetime) -> None:  # fmt: skip
-    """Store staff's decisions and mark the import for planning again (audited)."""
+           mapping: dict[str, str], accept: list[int], buildings: list[str], now: datetime,
+           shown: Sequence[int] = ()) -> None:  # fmt: skip
+    """Store staff's decisions and mark the import for planning again (audited).
+
+    `accept` holds the lines ticked among the `shown` ones (one page of the dry run): lines
+    accepted on other pages stay accepted. Each accepted line remembers who ticked it."""
+    record = _fresh(session, record)
     _planned(record)
     unknown = sorted(set(mapping.values()) - {""} - set(ImportColumns.model_fields))
     if unknown:
         raise Refused("mapping", f"not a field: {unknown[0]}", code="mapping")
+    before = set(record.decisions.get("accept", ()))
+    accepted = sorted((before - set(shown)) | set(accept))
+    earlier = record.decisions.get("accepted_by", {})
+    by = {str(n): earlier.get(str(n)) if n in before else actor.staff_id for n in accepted}
     record.status = "planning"
     record.mapping = mapping
-    record.decisions = {**record.decisions, "accept": sorted(set(accept)),
-                        "buildings": sorted(set(buildings))}  # fmt: skip
+    record.decisions = {**record.decisions, "accept": accepted, "accepted_by": by,
+                        "buildings": sorted(set(buildings)), "since": now.isoformat()}  # fmt: skip
     session.add(record)
     session.flush()
     _audit(session, actor, record, "decide", now)
@@ -360,10 +425,12 @@ def _planned(record: RegistryImport) -> None:
 def start(session: Session, *, actor: audit.Actor, record: RegistryImport, now: datetime) -> None:
     """Mark an import as being applied (audited); Refused if it was applied already, or while
     its 姓名 or 身份证号 column is not chosen."""
+    record = _fresh(session, record)
     _planned(record)
     if record.decisions.get("missing"):
         raise Refused("mapping", "姓名 and 身份证号 must be mapped", code="columns")
     record.status, record.rows_done = "applying", 0
+    record.decisions = {**record.decisions, "since": now.isoformat()}
     session.add(record)
     session.flush()
     _audit(session, actor, record, "apply", now)
@@ -372,21 +439,25 @@ def start(session: Session, *, actor: audit.Actor, record: RegistryImport, now: 
 def apply(session: Session, sealer: Sealer, record: RegistryImport, *, content: RegistryContent,
           media_dir: Path, actor: audit.Actor, now: datetime,
           progress: Callable[[int], None] | None = None) -> ImportResult:  # fmt: skip
-    """Create the buildings staff chose, write the sheet, keep its conflicts and accepted flags."""
+    """Write a started import (`start`): create the buildings staff chose, write the sheet, keep
+    its conflicts and accepted flags."""
+    if record.status != "applying":
+        raise Refused("import", "not started", code="applied")
     scope = _scope_of(session, record)
     for name in record.decisions.get("buildings", ()):
         places.save(session, scope, actor=actor, committee_id=record.committee_id,
                     kind="building", name=name, now=now)  # fmt: skip
     import_id = record.id or 0
+    accepters = record.decisions.get("accepted_by", {})
 
     def conflict(row: CheckedRow, outcome: RowOutcome, resident: Resident) -> None:
         conflicts.record(session, sealer, import_id=import_id, committee_id=record.committee_id,
                          resident=resident, row=row, fields=outcome.fields,
                          source=Source.imported(record.file_name, row.line), now=now)  # fmt: skip
 
-    def accepted(row: CheckedRow) -> None:
-        flags.keep(session, sealer, committee_id=record.committee_id, row=row,
-                   accepted_by=record.created_by,
+    def accepted(row: CheckedRow, resident_id: int) -> None:
+        flags.keep(session, sealer, resident_id=resident_id, row=row,
+                   accepted_by=accepters.get(str(row.line)),
                    source=Source.imported(record.file_name, row.line), now=now)  # fmt: skip
 
     counted = _counter(import_id)
@@ -396,6 +467,8 @@ def apply(session: Session, sealer: Sealer, record: RegistryImport, *, content: 
         if progress is not None:
             progress(rows)
 
+    with _lock:
+        _running.setdefault(import_id, 0)  # live here from now on (`sweep` leaves it be)
     try:
         result = run_import(session, sealer, committee_id=record.committee_id,
                             path=path_of(record, media_dir), content=content, apply=True,
@@ -428,7 +501,7 @@ def apply_in_background(engine: Engine, sealer: Sealer, import_id: int, *,
         # Only the kind of failure is logged: a message could quote a cell of the sheet.
         log.warning("import %s failed: %s", import_id, type(failure).__name__)
         with unit_of_work(engine) as session:
-            record = session.get(RegistryImport, import_id)
+            record = _locked(session, import_id)
             if record is not None:
                 record.status = "failed"
                 discard(session, record, media_dir, now)

@@ -101,4 +101,6 @@ class ResidentFlag(SQLModel, table=True):
     reason: str = _text(32, nullable=False)  # a registry.yaml `reasons` code
     accepted_by: int | None = _fk("staff_user.id", nullable=True, index=False)
     source_detail: str = _text(200, nullable=False)  # file:line
+    # A date the registry cannot store (date_format), kept here as given; never a personal number.
+    given: str | None = _text(200)
     at: datetime = _when()

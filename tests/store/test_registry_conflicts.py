@@ -40,8 +40,9 @@ def registry(content_dir: Path) -> RegistryContent:
 def _import(database: Engine, place: Neighbourhood, registry: RegistryContent, sheet: Path,
             media: Path, now: datetime) -> dict[str, int]:  # fmt: skip
     with unit_of_work(database) as session:
-        record = import_jobs.register(session, committee_id=place.committee_id, path=sheet,
-                                      now=now)  # fmt: skip
+        record = import_jobs.register(session, actor=audit.CLI, committee_id=place.committee_id,
+                                      path=sheet, mapping={}, decisions={}, now=now)  # fmt: skip
+        import_jobs.start(session, actor=audit.CLI, record=record, now=now)
         result = import_jobs.apply(session, SEALER, record, content=registry, media_dir=media,
                                    actor=audit.CLI, now=now)  # fmt: skip
         return result.counts
@@ -180,6 +181,28 @@ def test_a_conflict_is_decided_only_once(
     with pytest.raises(Refused) as refused:
         _decide(database, clerk, mobile, "take", NOW + timedelta(days=4))
     assert refused.value.code == "decided"
+    with Session(database) as session:
+        resident = session.get(Resident, mobile.resident_id)
+        assert resident and SEALER.open(resident.mobile_sealed or "") == EDITED_MOBILE
+    assert _audited(database, "registry_conflict.take") == []
+
+
+def test_two_staff_deciding_the_same_conflict_at_once_one_is_refused(
+    database: Engine, place: Neighbourhood, world: tuple[StaffUser, list[list[object]]]
+) -> None:
+    clerk, _ = world
+    other = create_staff(database, "other", committee=COMMITTEE)
+    mobile = _conflict(database, "mobile")
+    with unit_of_work(database) as session:
+        # The other clerk's request read the conflict while it was open; the clerk keeps it first.
+        assert session.get(RegistryConflict, mobile.id) is not None
+        session.commit()  # SQLite lets one writer at a time; the object read stays as it was
+        _decide(database, clerk, mobile, "keep", NOW + timedelta(days=3))
+        with pytest.raises(Refused) as refused:
+            conflicts.decide(session, SEALER, _scope(database, other), actor=audit.Actor.of(other),
+                             conflict_id=mobile.id or 0, decision="take",
+                             now=NOW + timedelta(days=3))  # fmt: skip
+        assert refused.value.code == "decided"
     with Session(database) as session:
         resident = session.get(Resident, mobile.resident_id)
         assert resident and SEALER.open(resident.mobile_sealed or "") == EDITED_MOBILE

@@ -73,6 +73,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=32), nullable=False),
     sa.Column('accepted_by', sa.Integer(), nullable=True),
     sa.Column('source_detail', sa.String(length=200), nullable=False),
+    sa.Column('given', sa.String(length=200), nullable=True),
     sa.Column('at', store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['accepted_by'], ['staff_user.id'], ),
     sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], ),

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from store.places.models import Place
-from store.registry.import_models import ResidentFlag
+from store.registry.import_models import RegistryImport, ResidentFlag
 from store.registry.models import Resident
+from store.staff.models import AuditEntry
 from tests.chat import DATA_KEY, SEALER
 from tests.report_helpers import COMMITTEE, Neighbourhood
 from tests.store.test_registry_import import census, person, write_xlsx
@@ -178,3 +179,21 @@ def test_the_template_has_the_headings_and_drop_downs_for_coded_columns(
     assert all(kind == "list" and "选项" in formula for kind, formula in ruled.values())
     # The number columns are text, so Excel keeps an ID number whole.
     assert sheet.cell(row=2, column=headings.index("身份证号") + 1).number_format == "@"
+
+
+def test_a_command_line_import_is_audited_as_a_console_one_is(
+    linli: CliRunner, database: Engine, place: Neighbourhood, tmp_path: Path
+) -> None:
+    sheet = write_xlsx(tmp_path / "普查.xlsx", [person(0), person(1)])
+    applied = linli.invoke(cli, ["import", "residents", str(sheet), "--committee", COMMITTEE])
+    assert applied.exit_code == 0, applied.output
+    with Session(database) as session:
+        [record] = session.exec(select(RegistryImport)).all()
+        entries = session.exec(select(AuditEntry).where(
+            AuditEntry.object_type == "registry_import").order_by(AuditEntry.id)).all()  # fmt: skip
+    assert record.status == "applied" and record.counts["new"] == 2
+    assert [(e.action, e.actor, e.object_id) for e in entries] == [
+        ("registry_import.upload", "cli", str(record.id)),
+        ("registry_import.apply", "cli", str(record.id)),
+    ]
+    assert (entries[1].after or {}).get("status") == "applying"

@@ -313,3 +313,74 @@ def test_a_sheet_that_cannot_be_read_fails_in_words_and_is_not_kept(
     assert "状态：<strong>导入失败</strong>" in page
     assert "没有处理：无法读取这个表格，文件可能已损坏" in page
     assert _kept(tmp_path) == []
+
+
+def test_rows_accepted_on_one_page_stay_accepted_when_another_page_is_ticked(
+    database: Engine, place: Neighbourhood, tmp_path: Path
+) -> None:
+    client = _signed_in(database, tmp_path)
+    rows = [person(i) for i in range(import_jobs.PAGE + 1)]
+    for row in rows:
+        row[3] = str(row[3])[:17] + ("0" if str(row[3])[17] != "0" else "1")
+    dry = _upload(client, place.committee_id, write_xlsx(tmp_path / "s.xlsx", rows))
+    run = re.search(r'action="(/console/registry/import/\d+)/plan"', dry)
+    assert run and _tallies(dry)["无效"] == len(rows)
+    # Page 1: accept its first row (line 3). Page 2 holds the last row, line 53.
+    first = re.findall(r'name="shown" value="(\d+)"', dry)
+    assert first == [str(line) for line in range(3, 3 + import_jobs.PAGE)]
+    client.post(f"{run.group(1)}/plan", data={"csrf_token": _csrf(dry), "accept": ["3"],
+                                              "shown": first})  # fmt: skip
+    second = client.get(f"{run.group(1)}?page=2").text
+    shown = re.findall(r'name="shown" value="(\d+)"', second)
+    assert shown == ["53"]
+    replanned = client.post(f"{run.group(1)}/plan", data={
+        "csrf_token": _csrf(second), "accept": ["53"], "shown": shown}).text  # fmt: skip
+    assert _tallies(replanned)["新增"] == 2  # both lines 3 and 53 accepted
+    assert _tallies(replanned)["无效"] == len(rows) - 2
+
+
+def test_a_conflict_is_shown_in_the_committees_words_with_its_source(
+    database: Engine, place: Neighbourhood, tmp_path: Path
+) -> None:
+    client = _signed_in(database, tmp_path)
+    rows = [person(0)]
+    rows[0][11] = "人户一致"
+    sheet = write_xlsx(tmp_path / "普查13912345678.xlsx", rows)
+    dry = _upload(client, place.committee_id, sheet)
+    assert "13912345678" not in dry and "139****5678" in dry  # the file name masked
+    run = re.search(r'action="(/console/registry/import/\d+)/apply"', dry)
+    assert run
+    client.post(f"{run.group(1)}/apply", data={"csrf_token": _csrf(dry)})
+    with unit_of_work(database) as session:
+        [resident] = find_by_id_card(session, SEALER, place.committee_id, str(rows[0][3]))
+        update_field(session, SEALER, committee_id=place.committee_id,
+                     resident_id=resident.id or 0, field="hukou_status", value="away",
+                     source=Source.staff(1), now=NOW + timedelta(days=1))  # fmt: skip
+    again = _upload(client, place.committee_id, sheet)
+    run = re.search(r'action="(/console/registry/import/\d+)/apply"', again)
+    assert run
+    client.post(f"{run.group(1)}/apply", data={"csrf_token": _csrf(again)})
+    page = client.get(f"/console/registry/conflicts?committee_id={place.committee_id}").text
+    assert "人在户不在" in page and "人户一致" in page
+    assert ">away<" not in page and ">consistent<" not in page
+    assert "导入（普查139****5678.xlsx 第3行）" in page
+    assert "13912345678" not in page
+
+
+def test_a_date_that_cannot_be_read_says_what_accepting_it_does_and_then_applies(
+    database: Engine, place: Neighbourhood, tmp_path: Path
+) -> None:
+    client = _signed_in(database, tmp_path)
+    rows = [person(0)]
+    rows[0][4] = "1941/2/30"
+    dry = _upload(client, place.committee_id, write_xlsx(tmp_path / "s.xlsx", rows))
+    assert "出生日期写法无法识别：原文只记在标记上，出生日期按身份证号填写" in dry
+    run = re.search(r'action="(/console/registry/import/\d+)/plan"', dry)
+    assert run
+    client.post(f"{run.group(1)}/plan", data={"csrf_token": _csrf(dry), "accept": ["3"],
+                                              "shown": ["3"]})  # fmt: skip
+    applied = client.post(f"{run.group(1)}/apply", data={"csrf_token": _csrf(dry)})
+    assert "已导入" in applied.text and _tallies(applied.text)["新增"] == 1
+    with Session(database) as session:
+        [flag] = session.exec(select(ResidentFlag)).all()
+        assert (flag.field, flag.given) == ("birth_date", "1941/2/30")
