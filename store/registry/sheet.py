@@ -53,13 +53,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[Any, ...]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[Any, ...]]:
-    from openpyxl import load_workbook
+    from store.registry.xlsx_rows import xlsx_rows  # streamed: flat memory for a large sheet
 
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        yield from book.worksheets[0].iter_rows(values_only=True)
-    finally:
-        book.close()
+    return xlsx_rows(path)
 
 
 REQUIRED = ("name", "id_card")  # a row is matched by its ID number and shown by its name
