@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from bot.api import resident_schemas as schemas
-from bot.api.paging import MAX_ID, TEXT, PageRequest, page_request
+from bot.api.paging import MAX_ID, TEXT, PageRequest, declared_only, page_request
 from bot.api.problems import problems
 from bot.api.residents import PAGING, only, today_of
 from bot.web.auth import Principal, require_staff
@@ -16,7 +16,8 @@ from bot.web.db import WriteSession
 from store.registry import search
 
 router = APIRouter(
-    prefix="/api/v1/households", tags=["households"], dependencies=[Depends(require_staff)],
+    prefix="/api/v1/households", tags=["households"],
+    dependencies=[Depends(require_staff), Depends(declared_only)],
     responses=problems(401, 422),
 )  # fmt: skip
 Caller = Annotated[Principal, Depends(require_staff)]

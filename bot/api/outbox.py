@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from bot.api.paging import declared_only
 from bot.api.problems import problems
 from bot.web.auth import Principal, require_staff
 from bot.web.context import context_of
@@ -15,7 +16,8 @@ from flows.masking import mask_numbers_in, mask_openid
 from store.outbox import call_list
 
 router = APIRouter(
-    prefix="/api/v1/outbox", tags=["outbox"], dependencies=[Depends(require_staff)],
+    prefix="/api/v1/outbox", tags=["outbox"],
+    dependencies=[Depends(require_staff), Depends(declared_only)],
     responses=problems(401),
 )  # fmt: skip
 

@@ -80,6 +80,28 @@ def paginate(
     return paging.page_of(session, query, page=request.page, per_page=request.per_page, order=order)
 
 
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route reads, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_names(inner)
+    return names
+
+
+def declared_only(request: Request) -> None:
+    """Refuse a query parameter the matched route does not declare (a mistyped filter would
+    otherwise be ignored and list everyone); for a router's `dependencies`."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        detail = [{"field": unknown[0] or "query", "reason": "not a parameter of this route"}]
+        raise HTTPException(422, detail=detail)
+
+
 def only(*names: str) -> Callable[[Request], None]:
     """A dependency refusing a query parameter the route does not read (a mistyped filter would
     otherwise list everyone)."""

@@ -14,6 +14,7 @@ from bot.api.paging import (
     Id,
     Page,
     PageRequest,
+    declared_only,
     one_of,
     page_request,
     paginate,
@@ -27,7 +28,8 @@ from store.places.models import Place
 from store.staff import audit
 
 router = APIRouter(
-    prefix="/api/v1/places", tags=["places"], dependencies=[Depends(require_staff)],
+    prefix="/api/v1/places", tags=["places"],
+    dependencies=[Depends(require_staff), Depends(declared_only)],
     responses=problems(401, 422),
 )  # fmt: skip
 KINDS = sorted(set(places.KINDS.values()))  # building, public

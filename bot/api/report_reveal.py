@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel
 
+from bot.api.paging import declared_only
 from bot.api.problems import problems
 from bot.api.report_schemas import PREFIX
 from bot.web.auth import Principal, require_staff
@@ -16,7 +17,8 @@ from store.reports import service as reports
 from store.staff import audit
 
 router = APIRouter(
-    prefix=PREFIX, tags=["reports"], dependencies=[Depends(require_staff)],
+    prefix=PREFIX, tags=["reports"],
+    dependencies=[Depends(require_staff), Depends(declared_only)],
     responses=problems(401, 403, 404, 422),
 )  # fmt: skip
 REFERENCE = r"^[A-Z]{1,6}-[0-9]{8}-[0-9]{4,9}$"

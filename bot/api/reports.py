@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from sqlmodel import Session
 
 from bot.api import report_schemas as schemas
-from bot.api.paging import MAX_ID, PageRequest, one_of, page_request
+from bot.api.paging import MAX_ID, PageRequest, declared_only, one_of, page_request
 from bot.api.problems import problems
 from bot.reports import service as reporting
 from bot.reports.photos import photo_response
@@ -26,7 +26,8 @@ from store.reports.models import STATUSES, Report
 from store.staff import audit
 
 router = APIRouter(
-    prefix=schemas.PREFIX, tags=["reports"], dependencies=[Depends(require_staff)],
+    prefix=schemas.PREFIX, tags=["reports"],
+    dependencies=[Depends(require_staff), Depends(declared_only)],
     responses=problems(401, 422),
 )  # fmt: skip
 Caller = Annotated[Principal, Depends(require_staff)]

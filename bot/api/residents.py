@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from bot.api import resident_schemas as schemas
-from bot.api.paging import MAX_ID, TEXT, PageRequest, only, page_request
+from bot.api.paging import MAX_ID, TEXT, PageRequest, declared_only, only, page_request
 from bot.api.problems import problems
 from bot.api.resident_patch import ResidentPatch
 from bot.web.auth import Principal, require_staff
@@ -20,7 +20,8 @@ from store.registry.models import Resident
 from store.staff import audit
 
 router = APIRouter(
-    prefix="/api/v1/residents", tags=["residents"], dependencies=[Depends(require_staff)],
+    prefix="/api/v1/residents", tags=["residents"],
+    dependencies=[Depends(require_staff), Depends(declared_only)],
     responses=problems(401, 422),
 )  # fmt: skip
 Caller = Annotated[Principal, Depends(require_staff)]

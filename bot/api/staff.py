@@ -7,14 +7,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel
 
-from bot.api.paging import MAX_ID, Page, PageRequest, one_of, only, page_request, paginate
+from bot.api.paging import (
+    MAX_ID,
+    Page,
+    PageRequest,
+    declared_only,
+    one_of,
+    only,
+    page_request,
+    paginate,
+)
 from bot.api.problems import problems
 from bot.web.auth import Principal, require_staff
 from bot.web.db import WriteSession
 from store.staff import accounts as staff_service
 from store.staff.models import ROLES, StaffUser
 
-router = APIRouter(prefix="/api/v1", tags=["staff"], responses=problems(401, 422))
+router = APIRouter(
+    prefix="/api/v1", tags=["staff"], dependencies=[Depends(declared_only)],
+    responses=problems(401, 422),
+)  # fmt: skip
 SORTABLE = {"username": StaffUser.username, "id": StaffUser.id, "role": StaffUser.role}
 Caller = Annotated[Principal, Depends(require_staff)]
 

@@ -83,9 +83,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Debian chromium."""
+    """Headless Debian chromium, for one test file: Playwright's sync API keeps an event loop
+    running in this thread while it is open, which later asyncio.run() calls of the same pytest
+    worker would trip over."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
