@@ -25,7 +25,10 @@ from bot.api import report_reveal as reveal_api
 from bot.api import reports as reports_api
 from bot.api import residents as residents_api
 from bot.api import staff as staff_api
+from bot.console import census as console_census
 from bot.console import places as console_places
+from bot.console import registry_conflicts, registry_import
+from bot.console import registry_exports as console_exports
 from bot.console import report_reveal as console_reveal
 from bot.console import reports as console_reports
 from bot.console import residents as console_residents
@@ -96,14 +99,9 @@ def create_app(
     app.include_router(console_tokens.router)
     app.include_router(console_reveal.router)  # before console_reports' /{action} catch-all
     app.include_router(console_reports.router)
-    # ---- registry console routers: residents pages, import pages, exports and census ----
-    from bot.console import census as console_census
-    from bot.console import registry_exports as console_exports
-
+    # The residents registry's pages.
     app.include_router(console_exports.router)
     app.include_router(console_census.router)
-    from bot.console import registry_conflicts, registry_import
-
     app.include_router(registry_import.router)
     app.include_router(registry_conflicts.router)
     # residents pages after any /console/residents/<word> page: /{resident_id} takes any word
