@@ -11,10 +11,8 @@ and a <dimension> smaller than the data pads rows but never cuts them short."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import posixpath
-import re
 import tempfile
 import zipfile
 import zlib
@@ -24,6 +22,16 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from store.errors import Refused
+from store.registry.xlsx_dates import (
+    BUILTIN_DATES,
+    CJK_DATES,
+    MAC_EPOCH,
+    WINDOWS_EPOCH,
+    from_excel,
+    from_iso,
+    is_date_format,
+    is_timedelta_format,
+)
 
 KEEP_STRINGS = 50_000  # shared strings kept as a list; a larger table is spilled to disk
 CHUNK = 1024  # strings a spilled chunk holds (a power of two)
@@ -31,26 +39,6 @@ CACHED_CHUNKS = 32  # spilled chunks kept decoded (LRU): a sheet reuses few stri
 READ = 1 << 16  # bytes fed to the parser at a time
 
 SEP = "}"
-
-WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
-MAC_EPOCH = dt.datetime(1904, 1, 1)
-
-# openpyxl's built-in number formats that hold dates or times (the rest are numbers).
-_BUILTIN_DATES = {14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy",
-                  18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss",
-                  22: "m/d/yy h:mm", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0"}  # fmt: skip
-# Built-in ids a Chinese Excel or WPS saves without a format code: 年月日 dates and 时分 times.
-_CJK_DATES = frozenset([*range(27, 37), *range(50, 59)])
-_STRIP = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
-_DATE_CHAR = re.compile(r"(?<![_\\])[dmhysDMHYS]")
-_TIMEDELTA = re.compile(
-    r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.IGNORECASE
-)
-_ISO = re.compile(
-    r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
-    r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})"
-    r"(?P<microsecond>\.\d{1,3})?)?)?Z?"
-)
 
 
 class _Unsafe(ValueError):
@@ -101,52 +89,6 @@ def _elements(data: bytes) -> list[tuple[str, dict[str, str], str]]:
     parser.EndElementHandler = lambda _name: open_.pop()
     parser.Parse(data, True)
     return found
-
-
-def is_date_format(code: str | None) -> bool:
-    """Whether a number format shows a date or time (openpyxl's rule: d m h y s outside quotes)."""
-    if code is None:
-        return False
-    return _DATE_CHAR.search(_STRIP.sub("", code.split(";")[0])) is not None
-
-
-def _is_timedelta_format(code: str | None) -> bool:
-    return code is not None and _TIMEDELTA.search(code.split(";")[0]) is not None
-
-
-def from_excel(serial: float, epoch: dt.datetime, timedelta: bool = False) -> object:
-    """An Excel serial as openpyxl reads it: 1900 epoch with its leap-year bug, or 1904."""
-    if timedelta:
-        span = dt.timedelta(days=serial)
-        if span.microseconds:
-            span = dt.timedelta(seconds=span.total_seconds() // 1,
-                                microseconds=round(span.microseconds, -3))  # fmt: skip
-        return span
-    day, fraction = divmod(serial, 1)
-    diff = dt.timedelta(milliseconds=round(fraction * 86400 * 1000))
-    if 0 <= serial < 1 and diff.days == 0:
-        minutes, seconds = divmod(diff.seconds, 60)
-        hours, minutes = divmod(minutes, 60)
-        return dt.time(hours, minutes, seconds, diff.microseconds)
-    if 0 < serial < 60 and epoch == WINDOWS_EPOCH:
-        day += 1  # Excel counts 29 February 1900, which never was
-    return epoch + dt.timedelta(days=day) + diff
-
-
-def _from_iso(text: str) -> object:
-    """A `t="d"` cell's ISO 8601 value (date, time or datetime)."""
-    match = _ISO.match(text)
-    if not match or not any(match.groups()):
-        raise ValueError(f"not an ISO date: {text}")
-    p = match.groupdict()
-    micro = int(float(p["microsecond"]) * 1_000_000) if p["microsecond"] else 0
-    if not p["date"]:
-        return dt.time(int(p["hour"]), int(p["minute"]), int(p["second"] or 0), micro)
-    day = dt.date(int(p["year"]), int(p["month"]), int(p["day"]))
-    if not p["time"]:
-        return day
-    return dt.datetime(day.year, day.month, day.day, int(p["hour"]), int(p["minute"]),
-                       int(p["second"] or 0), micro)  # fmt: skip
 
 
 class SharedStrings:
@@ -328,10 +270,10 @@ def _date_styles(data: bytes) -> tuple[frozenset[int], frozenset[int]]:
             formats.append(int(attrs.get("numFmtId", "0")))
     dates, durations = set(), set()
     for index, number in enumerate(formats):
-        code = custom.get(number, _BUILTIN_DATES.get(number))
-        if is_date_format(code) or (number not in custom and number in _CJK_DATES):
+        code = custom.get(number, BUILTIN_DATES.get(number))
+        if is_date_format(code) or (number not in custom and number in CJK_DATES):
             dates.add(index)
-        if _is_timedelta_format(code):
+        if is_timedelta_format(code):
             durations.add(index)
     return frozenset(dates), frozenset(durations)
 
@@ -447,7 +389,7 @@ def _sheet_rows(stream: IO[bytes], strings: SharedStrings | list[str],
         if kind == "b":
             return bool(int(raw))
         if kind == "d":
-            return _from_iso(raw)
+            return from_iso(raw)
         return raw  # "str" (a formula's text), "e" (an error such as #N/A)
 
     def end(name: str) -> None:
