@@ -27,7 +27,7 @@ from bot.web.db import WriteSession
 from bot.web.import_sheets import field_words, reason_words, write_report, write_template
 from config.registry_content import ImportColumns
 from store.errors import Refused
-from store.registry import import_jobs
+from store.registry import import_files, import_jobs
 from store.registry.checks import committee_buildings
 from store.registry.import_models import IMPORT_STATUSES, RegistryImport
 from store.staff import audit
@@ -148,7 +148,7 @@ def _import_page(request: Request, who: Principal, session: Session, record: Reg
                  number: int, **context: Any) -> HTMLResponse:  # fmt: skip
     services = context_of(request)
     content, t = services.content.registry, services.content.console
-    rows = import_jobs.page_of(record, services.settings.media_dir, number)
+    rows = import_files.page_of(record, services.settings.media_dir, number)
     shown = sum(n for outcome, n in record.counts.items() if outcome != "unchanged")
     fields = {f: field_words(f, content) for f in ImportColumns.model_fields}
     missing = {f: fields[f] for f in record.decisions.get("missing", ())}
@@ -157,7 +157,7 @@ def _import_page(request: Request, who: Principal, session: Session, record: Reg
         context.setdefault("problem", t.ri_refused.format(reason=t[f"ri_refused_{failure}"]))
     return page(
         request, "registry_import_run.html", who, run=record, rows=rows, page_number=number,
-        pages=max(1, -(-shown // import_jobs.PAGE)), outcomes=content.imports.outcomes,
+        pages=max(1, -(-shown // import_files.PAGE)), outcomes=content.imports.outcomes,
         reason=lambda row: reason_words(row, content), fields=fields,
         done=import_jobs.progress(record), committee=scopes.committees(session, who.scope).get(
             record.committee_id, ""), status=t[f"ri_status_{record.status}"], missing=missing,
@@ -179,7 +179,7 @@ def report(request: Request, who: Staff, session: WriteSession, import_id: PathI
     services = context_of(request)
     record = _record(session, who, import_id)
     target = io.BytesIO()
-    write_report(import_jobs.planned_rows(record, services.settings.media_dir),
+    write_report(import_files.planned_rows(record, services.settings.media_dir),
                  services.content.registry, target)  # fmt: skip
     audit.record(session, actor=audit.Actor.of(who.staff), action="registry_import.report",
                  object_type="registry_import", object_id=record.id,

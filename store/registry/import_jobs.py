@@ -17,14 +17,12 @@ cancel racing an apply, is refused rather than run twice.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from store.places import service as places
 from store.registry import conflicts, flags
 from store.registry.checks import CheckedRow
 from store.registry.history import Source
+from store.registry.import_files import folder, path_of, plan_file, private, uploaded, write_plan
 from store.registry.import_models import RegistryImport
 from store.registry.imports import ImportOptions, ImportResult, RowOutcome, run_import
 from store.registry.models import Resident
@@ -52,7 +51,6 @@ from store.staff.scope import Scope
 
 MAX_BYTES = 50 * 1024 * 1024  # a 100,000-row XLSX is about 10 MB
 SUFFIXES = (".xlsx", ".csv")
-PAGE = 50
 KEEP_UNAPPLIED = timedelta(hours=24)  # how long an uploaded sheet waits to be applied
 WAITING = ("planning", "planned")  # statuses whose sheet is still needed
 RUNNING = ("planning", "applying")  # statuses a process is working on
@@ -68,38 +66,12 @@ def may_import(scope: Scope, committee_id: int) -> bool:
     return scope.allows(committee_id) and (scope.admin or scope.committee_staff)
 
 
-def folder(media_dir: Path) -> Path:
-    """Where uploaded sheets are kept."""
-    return media_dir / "imports"
-
-
-def path_of(record: RegistryImport, media_dir: Path) -> Path:
-    """The stored sheet (a command-line import names its file by absolute path, kept as it is)."""
-    return folder(media_dir) / record.stored_name
-
-
-def _plan_file(record: RegistryImport, media_dir: Path) -> Path:
-    return folder(media_dir) / f"{record.id}.plan.jsonl"
-
-
-def _private(path: Path) -> int:
-    """A file descriptor for writing `path` afresh, readable by its owner alone (it holds
-    names, ID numbers and mobiles in clear)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-
-
-def _uploaded(record: RegistryImport) -> bool:
-    """Whether the sheet is a copy Linli keeps (an upload), not a command-line file of its own."""
-    return not Path(record.stored_name).is_absolute()
-
-
 def discard(session: Session, record: RegistryImport, media_dir: Path, now: datetime) -> None:
     """Delete an import's stored sheet and dry-run rows, and note when (the page says so).
 
     A command-line import reads the operator's own file where it lies: that file is left alone."""
-    _plan_file(record, media_dir).unlink(missing_ok=True)
-    if not _uploaded(record):
+    plan_file(record, media_dir).unlink(missing_ok=True)
+    if not uploaded(record):
         return
     path_of(record, media_dir).unlink(missing_ok=True)
     if record.sheet_removed_at is None:
@@ -144,7 +116,7 @@ def sweep(session: Session, media_dir: Path, now: datetime) -> int:
     kept = select(RegistryImport).where(col(RegistryImport.sheet_removed_at).is_(None))
     owned = set()
     for record in session.exec(kept):
-        owned |= {record.stored_name, _plan_file(record, media_dir).name}
+        owned |= {record.stored_name, plan_file(record, media_dir).name}
     # Judged by the file's own age, not by `now`: a file written a moment ago may belong to an
     # upload whose transaction is not committed yet.
     stale_before = time.time() - KEEP_UNAPPLIED.total_seconds()
@@ -188,7 +160,7 @@ def upload(session: Session, scope: Scope, *, actor: audit.Actor, committee_id: 
         raise Refused("file", "the file is too large", code="too_large")
     sweep(session, media_dir, now)
     stored = f"{uuid.uuid4().hex}{suffix}"
-    with os.fdopen(_private(folder(media_dir) / stored), "wb") as out:
+    with os.fdopen(private(folder(media_dir) / stored), "wb") as out:
         out.write(raw)
     record = RegistryImport(committee_id=committee_id, stored_name=stored,
                             file_name=_shown_name(file_name), created_by=scope.staff_id or None,
@@ -333,9 +305,7 @@ def _dry_run(session: Session, sealer: Sealer, record: RegistryImport, *,
         result, missing = _unmapped(path, content, record)
     except Exception as bad:  # a broken XLSX or CSV fails in many ways inside its reader
         raise Refused("file", "the sheet cannot be read", code="unreadable") from bad
-    with os.fdopen(_private(_plan_file(record, media_dir)), "w", encoding="utf-8") as out:
-        for row in result.rows:
-            out.write(json.dumps(dataclasses.asdict(row), ensure_ascii=False) + "\n")
+    write_plan(record, media_dir, result.rows)
     return result, missing
 
 
@@ -368,25 +338,6 @@ def _unmapped(path: Path, content: RegistryContent,
               if h and i not in headings.found and h not in wanted]  # fmt: skip
     result = ImportResult(unknown_headings=[*dict.fromkeys(unread + sorted(chosen))])
     return result, headings.missing
-
-
-def planned_rows(record: RegistryImport, media_dir: Path) -> Iterator[RowOutcome]:
-    """The rows of the latest dry run that are not unchanged, in sheet order."""
-    path = _plan_file(record, media_dir)
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as rows:
-        for line in rows:
-            data = json.loads(line)
-            yield RowOutcome(**{**data, "fields": tuple(data["fields"]),
-                                "flags": tuple(data.get("flags", ()))})  # fmt: skip
-
-
-def page_of(record: RegistryImport, media_dir: Path, page: int) -> list[RowOutcome]:
-    """One page of the latest dry run's rows."""
-    start = (max(page, 1) - 1) * PAGE
-    rows = enumerate(planned_rows(record, media_dir))
-    return [row for i, row in rows if start <= i < start + PAGE]
 
 
 def decide(session: Session, *, actor: audit.Actor, record: RegistryImport,

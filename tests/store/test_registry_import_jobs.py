@@ -15,7 +15,7 @@ from config.registry_content import RegistryContent
 from flows.identity import born_on
 from store.db import unit_of_work
 from store.errors import Refused
-from store.registry import import_jobs
+from store.registry import import_files, import_jobs
 from store.registry.import_models import RegistryImport, ResidentFlag
 from store.registry.models import Resident
 from store.staff import audit
@@ -164,7 +164,7 @@ def test_an_import_left_applying_or_planning_by_a_stopped_process_fails_and_its_
             committee_id=place.committee_id, file_name="t.xlsx", raw=sheet.read_bytes(),
             media_dir=media, now=NOW,
         ).id  # fmt: skip
-    assert len(list(import_jobs.folder(media).iterdir())) == 3  # two sheets, one dry run
+    assert len(list(import_files.folder(media).iterdir())) == 3  # two sheets, one dry run
     assert import_jobs.sweep_now(database, media, NOW + timedelta(minutes=59)) == 0
     assert import_jobs.sweep_now(database, media, NOW + timedelta(hours=2)) == 2
     with Session(database) as session:
@@ -172,7 +172,7 @@ def test_an_import_left_applying_or_planning_by_a_stopped_process_fails_and_its_
             record = session.get(RegistryImport, import_id)
             assert record and record.status == "failed"
             assert record.sheet_removed_at is not None
-    assert list(import_jobs.folder(media).iterdir()) == []
+    assert list(import_files.folder(media).iterdir()) == []
     assert [e.actor for e in _actions(database, "registry_import.abandon")] == ["system"] * 2
 
 
@@ -213,7 +213,7 @@ def test_the_stored_sheet_and_dry_run_are_private_and_the_file_name_is_masked(
     media = tmp_path / "media"
     import_id = _upload(database, clerk, place, sheet, media, registry,
                         name="张伟13912345678.xlsx")  # fmt: skip
-    files = list(import_jobs.folder(media).iterdir())
+    files = list(import_files.folder(media).iterdir())
     assert len(files) == 2 and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
     with Session(database) as session:
         record = session.get(RegistryImport, import_id)

@@ -18,7 +18,7 @@ from bot.main import create_app
 from config.content import load_content
 from store.db import unit_of_work
 from store.places.models import Place
-from store.registry import import_jobs
+from store.registry import import_files, import_jobs
 from store.registry.history import Source
 from store.registry.import_models import RegistryImport, ResidentFlag
 from store.registry.models import Resident
@@ -319,7 +319,7 @@ def test_rows_accepted_on_one_page_stay_accepted_when_another_page_is_ticked(
     database: Engine, place: Neighbourhood, tmp_path: Path
 ) -> None:
     client = _signed_in(database, tmp_path)
-    rows = [person(i) for i in range(import_jobs.PAGE + 1)]
+    rows = [person(i) for i in range(import_files.PAGE + 1)]
     for row in rows:
         row[3] = str(row[3])[:17] + ("0" if str(row[3])[17] != "0" else "1")
     dry = _upload(client, place.committee_id, write_xlsx(tmp_path / "s.xlsx", rows))
@@ -327,7 +327,7 @@ def test_rows_accepted_on_one_page_stay_accepted_when_another_page_is_ticked(
     assert run and _tallies(dry)["无效"] == len(rows)
     # Page 1: accept its first row (line 3). Page 2 holds the last row, line 53.
     first = re.findall(r'name="shown" value="(\d+)"', dry)
-    assert first == [str(line) for line in range(3, 3 + import_jobs.PAGE)]
+    assert first == [str(line) for line in range(3, 3 + import_files.PAGE)]
     client.post(f"{run.group(1)}/plan", data={"csrf_token": _csrf(dry), "accept": ["3"],
                                               "shown": first})  # fmt: skip
     second = client.get(f"{run.group(1)}?page=2").text
