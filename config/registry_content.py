@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from config.registry_quality import Quality
+from config.wording import words_for_every
 
 # The codes the database stores, named once here; registry.yaml must word every one of them.
 GENDERS = ("male", "female")
@@ -64,19 +65,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _words_for_every(given: dict[str, str], wanted: tuple[str, ...], what: str) -> None:
-    """Refuse a mapping that leaves out one of the codes, or words one that does not exist."""
-    unknown = sorted(set(given) - set(wanted))
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]} (one of {', '.join(wanted)})")
-    missing = [code for code in wanted if code not in given]
-    if missing:
-        raise ValueError(f"no words for {what} {missing[0]}")
-    empty = sorted(code for code, words in given.items() if not str(words).strip())
-    if empty:
-        raise ValueError(f"the words for {what} {empty[0]} are empty")
-
-
 class Tag(_Strict):
     """One tag of the vocabulary: its words, and whether it carries a certificate."""
 
@@ -114,7 +102,7 @@ class Codes(_Strict):
     @classmethod
     def _every_code_worded(cls, words: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         kind = info.field_name or ""
-        _words_for_every(words, CODES[kind], f"{kind} code")
+        words_for_every(words, CODES[kind], f"{kind} code")
         return words
 
 
@@ -166,13 +154,13 @@ class ImportText(_Strict):
     @field_validator("outcomes")
     @classmethod
     def _every_outcome_worded(cls, outcomes: dict[str, str]) -> dict[str, str]:
-        _words_for_every(outcomes, IMPORT_OUTCOMES, "import outcome")
+        words_for_every(outcomes, IMPORT_OUTCOMES, "import outcome")
         return outcomes
 
     @field_validator("reasons")
     @classmethod
     def _every_import_reason_worded(cls, reasons: dict[str, str]) -> dict[str, str]:
-        _words_for_every(reasons, IMPORT_REASONS, "import reason")
+        words_for_every(reasons, IMPORT_REASONS, "import reason")
         return reasons
 
     @field_validator("report")
@@ -180,7 +168,7 @@ class ImportText(_Strict):
     def _every_heading_worded(cls, report: dict[str, str]) -> dict[str, str]:
         wanted = ("sheet", "line", "outcome", "reason", "name", "id_card", "template_sheet",
                   "template_choices")  # fmt: skip
-        _words_for_every(report, wanted, "report heading")
+        words_for_every(report, wanted, "report heading")
         return report
 
 
@@ -198,13 +186,13 @@ class RegistryContent(_Strict):
     @field_validator("fields")
     @classmethod
     def _every_field_worded(cls, fields: dict[str, str]) -> dict[str, str]:
-        _words_for_every(fields, HISTORY_FIELDS, "field")
+        words_for_every(fields, HISTORY_FIELDS, "field")
         return fields
 
     @field_validator("reasons")
     @classmethod
     def _every_reason_worded(cls, reasons: dict[str, str]) -> dict[str, str]:
-        _words_for_every(reasons, REASONS, "reason")
+        words_for_every(reasons, REASONS, "reason")
         return reasons
 
     @field_validator("tags", "cohorts")

@@ -16,6 +16,7 @@ from config.registry_content import (
     RESIDENCE_STATUSES,
     ROLES,
 )
+from config.wording import words_for_every
 
 # Every field a column may be filled from (one row per resident).
 FIELDS = (
@@ -156,7 +157,7 @@ class Comparison(_Strict):
     @field_validator("sheets")
     @classmethod
     def _every_sheet(cls, sheets: dict[str, str]) -> dict[str, str]:
-        _every(sheets, COMPARISON_SHEETS, "sheet")
+        words_for_every(sheets, COMPARISON_SHEETS, "sheet")
         for name in sheets.values():
             _sheet_name(name)
             if len(name) > 31:
@@ -166,17 +167,8 @@ class Comparison(_Strict):
     @field_validator("headings")
     @classmethod
     def _every_heading(cls, headings: dict[str, str]) -> dict[str, str]:
-        _every(headings, COMPARISON_HEADINGS, "heading")
+        words_for_every(headings, COMPARISON_HEADINGS, "heading")
         return headings
-
-
-def _every(given: dict[str, str], wanted: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(given) - set(wanted))
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]} (one of {', '.join(wanted)})")
-    missing = [key for key in wanted if not str(given.get(key, "")).strip()]
-    if missing:
-        raise ValueError(f"no words for {what} {missing[0]}")
 
 
 class RegistryExports(_Strict):

@@ -6,6 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.wording import words_for_every
+
 # The kinds of finding the report gives, in the order it lists them.
 # accepted_flag: a flagged value staff accepted as it was on import (store/registry/flags.py).
 KINDS = ("shared_mobile", "placeholder", "missing", "too_old", "unconfirmed", "accepted_flag")
@@ -18,15 +20,6 @@ REQUIRABLE = (
 COLUMNS = ("kind", "resident_id", "name", "numbers", "detail")
 HEADINGS = (*COLUMNS, "sheet", "count")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-
-
-def _every(given: dict[str, str], wanted: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(given) - set(wanted))
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]} (one of {', '.join(wanted)})")
-    missing = [key for key in wanted if not str(given.get(key, "")).strip()]
-    if missing:
-        raise ValueError(f"no words for {what} {missing[0]}")
 
 
 class Quality(BaseModel):
@@ -58,13 +51,13 @@ class Quality(BaseModel):
     @field_validator("kinds")
     @classmethod
     def _kinds(cls, kinds: dict[str, str]) -> dict[str, str]:
-        _every(kinds, KINDS, "kind")
+        words_for_every(kinds, KINDS, "kind")
         return kinds
 
     @field_validator("details")
     @classmethod
     def _details(cls, details: dict[str, str]) -> dict[str, str]:
-        _every(details, KINDS, "detail of kind")
+        words_for_every(details, KINDS, "detail of kind")
         for kind, words in details.items():
             bad = sorted(set(_PLACEHOLDER.findall(words)) - {"value"})
             if bad:
@@ -74,5 +67,5 @@ class Quality(BaseModel):
     @field_validator("headings")
     @classmethod
     def _headings(cls, headings: dict[str, str]) -> dict[str, str]:
-        _every(headings, HEADINGS, "heading")
+        words_for_every(headings, HEADINGS, "heading")
         return headings
