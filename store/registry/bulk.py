@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy import Table, case, func, insert, select, text, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -76,17 +76,18 @@ def insert_dwellings(
 
 
 def set_heads(session: Session, heads: Iterable[tuple[int, int]]) -> None:
-    """Name each (household id, resident id)'s head where the household has none yet."""
-    params = [{"household": h, "head": r} for h, r in heads]
-    if not params:
+    """Name each (household id, resident id)'s head where the household has none yet, with one
+    statement for them all (one UPDATE a household cost a third of a large import)."""
+    chosen = dict(heads)
+    if not chosen:
         return
     table = _table(Household)
     statement = (
         update(table)
-        .where(table.c.id == bindparam("household"), table.c.head_resident_id.is_(None))
-        .values(head_resident_id=bindparam("head"))
+        .where(col(table.c.id).in_(list(chosen)), table.c.head_resident_id.is_(None))
+        .values(head_resident_id=case(chosen, value=table.c.id))
     )
-    session.connection().execute(statement, params)
+    session.connection().execute(statement)
 
 
 def households_numbered(session: Session, committee_id: int, numbers: Iterable[str]) -> dict:
@@ -176,6 +177,17 @@ def reserve_ids(session: Session, model: type, count: int) -> list[int]:
 def table_count(session: Session, model: type) -> int:
     """How many rows a table has."""
     return int(session.execute(select(func.count()).select_from(_table(model))).scalar_one())
+
+
+def analyse(session: Session) -> None:
+    """Fresh statistics for the registry's tables inside a long write (PostgreSQL only).
+
+    A large import is one transaction, so autovacuum never sees its rows: without this the
+    planner keeps the empty tables' plans and matches each batch by scanning the committee."""
+    if session.connection().dialect.name != "postgresql":
+        return
+    for model in (Dwelling, Household, Resident, Residence, ResidentChange):
+        session.execute(text(f"ANALYZE {_table(model).name}"))
 
 
 def vacuum_analyze(engine: Engine) -> None:

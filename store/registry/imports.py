@@ -26,7 +26,15 @@ from flows.inputs import normalise
 from flows.masking import mask_id_card
 from store.errors import Refused
 from store.places.models import Place
-from store.registry.bulk import insert_dwellings, insert_households, insert_residences, set_heads
+from store.registry.bulk import (
+    analyse,
+    dwellings_at,
+    households_numbered,
+    insert_dwellings,
+    insert_households,
+    insert_residences,
+    set_heads,
+)
 from store.registry.checks import (
     CheckedRow,
     Invalid,
@@ -37,13 +45,15 @@ from store.registry.checks import (
     who,
 )
 from store.registry.history import Source
-from store.registry.models import Dwelling, Household, Residence, Resident, ResidentChange
+from store.registry.models import Dwelling, Residence, Resident, ResidentChange
 from store.registry.residents import add_residents, update_field
+from store.registry.seen import SeenHashes
 from store.registry.sheet import Sheet
 from store.sealing import Sealer
 
 WRITTEN = ("new", "changed")
 BATCH = 500  # rows matched with one query, and written before the next are read
+FIRST_ANALYSE = 2000  # rows written before the tables' statistics are first refreshed
 KEEP_IN_MEMORY = 2000  # outcomes kept in memory before they are spilled to a temporary file
 _SEALED = {"id_card": "id_card_sealed", "mobile": "mobile_sealed", "landline": "landline_sealed"}
 # Sources whose values an import never overwrites.
@@ -141,7 +151,8 @@ class ImportResult:
 
 
 class _Importer:
-    """One import's state: the committee's dwellings and households, and IDs already seen."""
+    """One import's state: the IDs already seen, and the households and dwellings the batch in
+    hand names (only those: a committee-wide map would grow with every new household)."""
 
     def __init__(self, session: Session, sealer: Sealer, committee_id: int,
                  content: RegistryContent, file_name: str, now: datetime,
@@ -155,14 +166,19 @@ class _Importer:
         self.buildings += [Place(id=-i, committee_id=committee_id, name=name, kind="building")
                            for i, name in enumerate(self._to_create(), start=1)]  # fmt: skip
         self.unknown_buildings: dict[str, int] = {}
-        dwellings = session.exec(select(Dwelling).where(Dwelling.committee_id == committee_id))
-        self.dwellings = {(d.place_id, d.unit, d.room): d.id or 0 for d in dwellings}
-        self.dwelling_keys = {v: k for k, v in self.dwellings.items()}
-        households = session.exec(select(Household).where(Household.committee_id == committee_id))
-        self.households = {h.number: _Known(h.id or 0, h.head_resident_id) for h in households}
+        self.dwellings: dict[tuple[int, str, str], int] = {}
+        self.households: dict[str, _Known] = {}
         self.heads: list[tuple[int, int]] = []  # (household, resident) heads not yet written
-        self.seen: set[str] = set()
+        self.seen = SeenHashes()
         self.created: dict[int, int] = {}  # line → the resident its row just created
+        self.written, self.analyse_at = 0, FIRST_ANALYSE
+
+    def grew(self, rows: int) -> None:
+        """Count rows written; refresh the statistics each time the count doubles (2k, 4k, …)."""
+        self.written += rows
+        if self.written >= self.analyse_at:
+            analyse(self.session)
+            self.analyse_at = 2 * self.written
 
     def check(self, line: int, raw: dict[str, object]) -> CheckedRow | RowOutcome:
         """The checked row, or its invalid outcome."""
@@ -184,6 +200,7 @@ class _Importer:
 
     def plan(self, rows: list[CheckedRow]) -> list[tuple[CheckedRow, RowOutcome, list[Resident]]]:
         """Each checked row matched by its ID hash and compared with the registry."""
+        self._load(rows)
         hashes = [row.id_hash for row in rows]
         query = select(Resident).where(
             Resident.committee_id == self.committee_id, col(Resident.id_card_hash).in_(hashes)
@@ -196,17 +213,28 @@ class _Importer:
         changes = select(ResidentChange).where(col(ResidentChange.resident_id).in_(ids))
         for change in self.session.exec(changes.order_by(col(ResidentChange.id))):
             latest[(change.resident_id, change.field)] = change.source_kind
-        living: dict[int, int] = {}
-        residences = select(Residence).where(
-            col(Residence.resident_id).in_(ids), col(Residence.moved_out).is_(None)
+        living: dict[int, tuple[int, str, str]] = {}  # resident → where they live now
+        residences = (
+            select(Residence.resident_id, Dwelling.place_id, Dwelling.unit, Dwelling.room)
+            .join(Dwelling, col(Dwelling.id) == col(Residence.dwelling_id))
+            .where(col(Residence.resident_id).in_(ids), col(Residence.moved_out).is_(None))
         )
-        for residence in self.session.exec(residences.order_by(col(Residence.id))):
-            living[residence.resident_id] = residence.dwelling_id
+        for resident_id, *key in self.session.exec(residences.order_by(col(Residence.id))):
+            living[resident_id] = tuple(key)  # type: ignore[assignment]
         planned = []
         for row in rows:
             found = matched.get(row.id_hash, [])
             planned.append((row, self._compare(row, found, latest, living), found))
         return planned
+
+    def _load(self, rows: list[CheckedRow]) -> None:
+        """The households and dwellings the batch's rows name, as the store has them now."""
+        numbers = [row.household_number for row in rows if row.household_number is not None]
+        self.households = {number: _Known(i, head) for number, (i, head)
+                           in households_numbered(self.session, self.committee_id,
+                                                  numbers).items()}  # fmt: skip
+        keys = [row.dwelling for row in rows if row.dwelling is not None]
+        self.dwellings = dwellings_at(self.session, self.committee_id, keys)
 
     def _to_create(self) -> list[str]:
         """The buildings staff chose to create that the committee does not have yet."""
@@ -214,7 +242,7 @@ class _Importer:
                 if building_named(name, self.buildings) is None]  # fmt: skip
 
     def _compare(self, row: CheckedRow, found: list[Resident], latest: dict[tuple[int, str], str],
-                 living: dict[int, int]) -> RowOutcome:  # fmt: skip
+                 living: dict[int, tuple[int, str, str]]) -> RowOutcome:  # fmt: skip
         id_card = row.values.get("id_card") or row.flags["id_card"][0]
         who = {"name": row.values["name"], "id_card": mask_id_card(id_card),
                "flags": tuple(row.flags)}  # fmt: skip
@@ -228,10 +256,8 @@ class _Importer:
             household = self.households.get(row.household_number)
             if household is None or household.id != resident.household_id:
                 differ.append("household_id")
-        if row.dwelling is not None:
-            current = living.get(resident.id or 0)
-            if current is None or self.dwelling_keys.get(current) != row.dwelling:
-                differ.append("dwelling")
+        if row.dwelling is not None and living.get(resident.id or 0) != row.dwelling:
+            differ.append("dwelling")
         flagged = [f for f, (given, _) in row.flags.items() if given != self._current(resident, f)]
         if not differ and flagged:  # an accepted value is written even when nothing else differs
             return RowOutcome(row.line, "changed", "flag_accepted", **who)
@@ -310,7 +336,7 @@ class _Importer:
         keys = sorted({row.dwelling for row in rows} - {None} - set(self.dwellings))
         ids = insert_dwellings(self.session, self.committee_id, keys)  # type: ignore[arg-type]
         for key, dwelling_id in zip(keys, ids, strict=True):
-            self.dwellings[key], self.dwelling_keys[dwelling_id] = dwelling_id, key  # type: ignore[index]
+            self.dwellings[key] = dwelling_id  # type: ignore[index]
 
     def _household(self, number: str) -> _Known:
         if number not in self.households:
@@ -416,6 +442,8 @@ def run_import(
         for outcome in heapq.merge(outcomes, early, key=lambda outcome: outcome.line):
             settle(outcome)
         session.flush()
+        if apply:
+            importer.grew(sum(1 for outcome in outcomes if outcome.outcome in WRITTEN))
         if progress is not None:
             progress(len(batch))
 

@@ -11,17 +11,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.content import load_content
 from config.registry_content import RegistryContent
 from store.db import unit_of_work
 from store.errors import Refused
-from store.registry import bulk
+from store.registry import bulk, imports
 from store.registry.history import Source
 from store.registry.imports import Outcomes, RowOutcome, apply_import
-from store.registry.models import Household, Resident, ResidentChange
+from store.registry.models import Dwelling, Household, Residence, Resident, ResidentChange
 from store.registry.residents import add_residents, find_by_id_card
+from store.registry.seen import SeenHashes
 from store.staff import accounts
 from tests.chat import SEALER
 from tests.flows.test_identity import valid_id
@@ -106,6 +107,53 @@ def test_a_refused_resident_does_not_stop_the_rest_of_its_batch(
         number = valid_id("44010619800101001")
         [found] = find_by_id_card(session, SEALER, place.committee_id, number)
         assert (found.id, found.gender, found.birth_date) == (first, "male", date(1980, 1, 1))
+
+
+def test_households_and_moves_split_across_batches_come_out_as_in_one_batch(
+    monkeypatch: pytest.MonkeyPatch, database: Engine, place: Neighbourhood,
+    registry: RegistryContent, tmp_path: Path,
+) -> None:  # fmt: skip
+    # Batches of 4 rows cut every 3-person household apart; an import keeps only the batch's
+    # households and dwellings in hand, so each batch must find the earlier ones in the store.
+    monkeypatch.setattr(imports, "BATCH", 4)
+    rows = census(30)[:30]
+    first = write_xlsx(tmp_path / "2025.xlsx", rows)
+    assert imported(database, place, registry, first)["new"] == 30
+    with Session(database) as session:
+        households = session.exec(select(Household).order_by(Household.number)).all()
+        assert len(households) == 10
+        for n, household in enumerate(households):
+            [head] = find_by_id_card(session, SEALER, place.committee_id, str(rows[3 * n][3]))
+            assert (household.number, household.head_resident_id) == (f"H{n:04d}", head.id)
+        assert bulk.table_count(session, Dwelling) == len({(r[6], r[7], r[8]) for r in rows})
+    # Two residents of 3栋 2单元, in different batches, move to the same new room.
+    rows[13][8], rows[29][8] = "2808", "2808"
+    second = write_xlsx(tmp_path / "2026.xlsx", rows)
+    assert imported(database, place, registry, second) == {
+        "new": 0, "changed": 2, "unchanged": 28, "conflicting": 0, "invalid": 0,
+    }  # fmt: skip
+    with Session(database) as session:
+        assert bulk.table_count(session, Household) == 10
+        moved = [find_by_id_card(session, SEALER, place.committee_id, str(rows[i][3]))[0].id
+                 for i in (13, 29)]  # fmt: skip
+        homes = session.exec(select(Residence).where(col(Residence.moved_out).is_(None))).all()
+        now_in = {home.resident_id: home.dwelling_id for home in homes}
+        assert now_in[moved[0]] == now_in[moved[1]]  # one new dwelling, created once
+        new_room = session.get(Dwelling, now_in[moved[0]])
+        assert new_room is not None
+        assert (new_room.place_id, new_room.unit, new_room.room) == (place.building_3, "2", "2808")
+        assert len(homes) == 30
+
+
+def test_an_id_number_is_seen_again_however_far_apart() -> None:
+    seen = SeenHashes(run=4)
+    hashes = [SEALER.lookup_hash(valid_id(f"4401061980{n:07d}")) for n in range(100)]
+    for known in hashes[:60]:
+        assert known not in seen
+        seen.add(known)
+    assert len(seen) == 60
+    assert all(known in seen for known in hashes[:60])
+    assert not any(other in seen for other in hashes[60:])
 
 
 def test_outcomes_beyond_a_few_thousand_are_spilled_and_read_back_in_line_order() -> None:
