@@ -214,6 +214,7 @@ CONSOLE_KEYS = frozenset(
         "res_mobile",
         "res_search",
         "res_found",
+        "res_found_more",
         "res_none_found",
         "res_age_invalid",
         "res_too_long",

@@ -27,10 +27,20 @@ def ordering(sortable: Mapping[str, Any], sort: str | None, default: Sequence[An
 
 
 def page_of(
-    session: Session, query: Any, *, page: int, per_page: int, order: Sequence[Any]
+    session: Session,
+    query: Any,
+    *,
+    page: int,
+    per_page: int,
+    order: Sequence[Any],
+    count_up_to: int | None = None,
 ) -> tuple[Sequence[Any], int]:
-    """Rows of the 1-based page `page` of a query in this order, and the total count."""
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    """Rows of the 1-based page `page` of a query in this order, and the total count.
+
+    With `count_up_to`, counting stops one row past it: a total above `count_up_to` means "more
+    than that" (counting all 70,000 residents called 王 in a district costs more than the page)."""
+    counted = query if count_up_to is None else query.limit(count_up_to + 1)
+    total = session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     offset = (page - 1) * per_page
     rows = session.scalars(query.order_by(*order).offset(offset).limit(per_page)).all()
     return rows, total

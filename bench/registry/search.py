@@ -186,9 +186,9 @@ def measure(engine: Engine, residents: int, queries: int) -> list[Timing]:
         scope: Scope, wanted: Callable[[int], ResidentFilter]
     ) -> Callable[[Session, int], int]:
         def call(session: Session, i: int) -> int:
-            _, total = one_page(session, scope, wanted(i), sealer=sealer, today=TODAY, page=1,
-                                per_page=PER_PAGE)  # fmt: skip
-            return total
+            found = one_page(session, scope, wanted(i), sealer=sealer, today=TODAY, page=1,
+                             per_page=PER_PAGE)  # fmt: skip
+            return found.total + found.more
 
         return call
 

@@ -13,7 +13,7 @@ from config.registry_content import RegistryContent
 from flows.identity import age_on
 from flows.masking import mask_id_card, mask_mobile, mask_numbers_in
 from store.registry.models import Household, Resident, ResidentChange, ResidentTag
-from store.registry.search import Home
+from store.registry.search import COUNT_UP_TO, Home
 from store.sealing import Sealer
 
 
@@ -101,7 +101,8 @@ class ResidentPage(BaseModel):
     items: list[ResidentSummary]
     page: int
     per_page: int
-    total: int
+    total: int = Field(description=f"how many match, counted up to {COUNT_UP_TO:,}")
+    more: bool = Field(description=f"true when more than {COUNT_UP_TO:,} match: narrow the search")
 
 
 class RevealIn(BaseModel):

@@ -78,11 +78,11 @@ def list_residents(
         committee_id=committee_id, name=name, place_id=place_id, unit=unit, room=room, tag=tag,
         min_age=min_age, max_age=max_age, id_card=id_card, mobile=mobile,
     )  # fmt: skip
-    rows, total = search.one_page(
+    found = search.one_page(
         session, caller.scope, wanted, sealer=services.sealer, today=today, page=paging.page,
         per_page=paging.per_page, sort=paging.sort,
     )  # fmt: skip
-    ids = [row.id for row in rows if row.id is not None]
+    ids = [row.id for row in found.rows if row.id is not None]
     tags, homes = search.tags_of(session, ids), search.homes_of(session, ids, today=today)
     words = services.content.registry
     items = [
@@ -94,10 +94,10 @@ def list_residents(
             tags=tags.get(row.id or 0, []),
             homes=homes.get(row.id or 0, []),
         )
-        for row in rows
+        for row in found.rows
     ]
     return schemas.ResidentPage(items=items, page=paging.page, per_page=paging.per_page,
-                                total=total)  # fmt: skip
+                                total=found.total, more=found.more)  # fmt: skip
 
 
 @router.get(

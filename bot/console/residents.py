@@ -59,15 +59,16 @@ def search_page(request: Request, who: Staff, session: WriteSession) -> HTMLResp
     asked = views.read_search(request.query_params, t, committees=committees,
                               buildings=buildings, tags=tags)  # fmt: skip
     today = today_of(services)
-    found, total = search.one_page(
+    found = search.one_page(
         session, who.scope, asked.wanted, sealer=services.sealer, today=today,
         page=asked.page, per_page=views.PER_PAGE,
     )  # fmt: skip
-    pages = max(1, -(-total // views.PER_PAGE))
+    pages = max(1, -(-found.total // views.PER_PAGE))
     query = {k: v for k, v in asked.typed.items() if v and k not in asked.problems}
     return page(
-        request, "residents.html", who, asked=asked, total=total, pages=pages, query=query,
-        results=views.rows(session, services.content, services.sealer, found, today),
+        request, "residents.html", who, asked=asked, total=found.total, more=found.more,
+        pages=pages, query=query,
+        results=views.rows(session, services.content, services.sealer, found.rows, today),
         committees=committees, buildings=buildings, tags=tags,
     )  # fmt: skip
 

@@ -41,6 +41,20 @@ HOUSEHOLD_SORTABLE: dict[str, Any] = {
 }
 
 
+# Matches counted at most: a wider search says "more than 1,000" (staff narrow it down; counting
+# 6,000 residents of one surname across a district costs 60 ms, 1,000 of them 20 ms).
+COUNT_UP_TO = 1_000
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of a search, how many match (at most COUNT_UP_TO), and whether more do."""
+
+    rows: Sequence[Resident]
+    total: int
+    more: bool
+
+
 @dataclass(frozen=True)
 class ResidentFilter:
     """What a search asks for; every given part must match (ID and mobile exactly, by hash)."""
@@ -161,11 +175,13 @@ def one_page(
     page: int,
     per_page: int,
     sort: str | None = None,
-) -> tuple[Sequence[Resident], int]:
+) -> Found:
     """One page of the matching residents (by id unless sorted) and how many match."""
     order = paging.ordering(SORTABLE, sort, [Resident.id])
     query = filtered(scope, wanted, sealer=sealer, today=today)
-    return paging.page_of(session, query, page=page, per_page=per_page, order=order)
+    rows, total = paging.page_of(session, query, page=page, per_page=per_page, order=order,
+                                 count_up_to=COUNT_UP_TO)  # fmt: skip
+    return Found(rows, min(total, COUNT_UP_TO), total > COUNT_UP_TO)
 
 
 def visible_resident(session: Session, scope: Scope, resident_id: int) -> Resident | None:

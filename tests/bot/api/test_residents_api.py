@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from bot.main import create_app
 from store.db import unit_of_work
 from store.places.models import Place
+from store.registry import search
 from store.registry.history import Source
 from store.registry.models import Dwelling, Household, Residence, ResidentTag
 from store.registry.residents import add_resident, update_field
@@ -157,6 +158,17 @@ def test_staff_search_by_name_building_tag_age_and_exact_numbers(registry: Regis
     assert _names(registry, name="张", min_age=18) == ["张秀英"]
     typo = registry.client.get("/api/v1/residents?nmae=张", headers=registry.clerk)
     assert (typo.status_code, typo.json()["detail"][0]["field"]) == (422, "nmae")
+
+
+def test_a_search_matching_more_than_it_counts_says_more(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "COUNT_UP_TO", 2)
+    wide = registry.client.get("/api/v1/residents", headers=registry.clerk).json()
+    assert (wide["total"], wide["more"], len(wide["items"])) == (2, True, 3)
+    narrow = registry.client.get("/api/v1/residents", headers=registry.clerk,
+                                 params={"name": "张"}).json()  # fmt: skip
+    assert (narrow["total"], narrow["more"]) == (2, False)
 
 
 def test_lists_and_details_show_numbers_masked(registry: Registry) -> None:

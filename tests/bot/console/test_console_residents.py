@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from store.registry import search
 from store.registry.models import Resident
 from store.staff.models import AuditEntry
 from tests.chat import SEALER
@@ -62,6 +63,18 @@ def test_search_finds_by_part_of_the_name_by_exact_mobile_and_by_building(
     assert _names(tagged) == ["张秀英"]
     young = clerk.get("/console/residents", params={"max_age": "20"}).text
     assert _names(young) == ["张小明"]
+
+
+def test_a_search_matching_more_than_it_counts_says_so_and_asks_to_narrow_it(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A district's 王 are tens of thousands: counting stops at search.COUNT_UP_TO (here 2).
+    monkeypatch.setattr(search, "COUNT_UP_TO", 2)
+    clerk = registry.client("clerk")
+    everyone = clerk.get("/console/residents").text
+    assert "找到 2 位以上居民，请加上楼栋、年龄等条件缩小范围" in everyone
+    assert _names(everyone) == ["张秀英", "王建国", "张小明"]  # the page itself is whole
+    assert "共找到 2 位居民" in clerk.get("/console/residents", params={"name": "张"}).text
 
 
 def test_a_bad_age_is_named_and_kept_and_the_rest_still_searches(registry: Registry) -> None:
