@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from config.binding_content import BindingContent
+from config.campaign_content import CampaignContent
 from config.console_content import ConsoleText
 from config.registry_content import RegistryContent
 from config.registry_exports import RegistryExports
@@ -247,6 +249,13 @@ class CallList(Strict):
         return key or ""
 
 
+# The kinds of message the code queues; notifications.yaml must route every one of them.
+SENT_KINDS = (
+    "staff_notice", "staff_reply", "status_update", "reminder", "urgent_notice", "binding_notice",
+    "confirmation",
+)  # fmt: skip
+
+
 class Notifications(Strict):
     """Delivery routes per kind of outbound message, and what staff notices say."""
 
@@ -254,6 +263,14 @@ class Notifications(Strict):
     staff_texts: StaffTexts
     call_list: CallList
     kinds: dict[str, NotificationKind] = NonEmpty
+
+    @field_validator("kinds")
+    @classmethod
+    def _every_sent_kind(cls, kinds: dict[str, NotificationKind]) -> dict[str, NotificationKind]:
+        missing = [kind for kind in SENT_KINDS if kind not in kinds]
+        if missing:
+            raise ValueError(f"no route for kind {missing[0]} (the code sends it)")
+        return kinds
 
     @field_validator("robot_heading")
     @classmethod
@@ -273,6 +290,8 @@ FILES: dict[str, type[BaseModel]] = {
     "report_exports.yaml": ReportExports,
     "registry.yaml": RegistryContent,
     "registry_exports.yaml": RegistryExports,
+    "binding.yaml": BindingContent,
+    "campaigns.yaml": CampaignContent,
 }
 
 
@@ -288,6 +307,8 @@ class Content:
     report_exports: ReportExports
     registry: RegistryContent
     registry_exports: RegistryExports
+    binding: BindingContent
+    campaigns: CampaignContent
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Every table, imported once so SQLModel's metadata knows them all (Alembic and the tests)."""
 
+from store.binding.models import BindAttempt, Registration, ResidentBinding, SelfReport
+from store.campaigns.models import Campaign, CampaignTarget
 from store.inbound.models import InboundMessage, WebhookNonce
 from store.outbox.models import AccessToken, OutboxMessage
 from store.places.models import Place
@@ -25,10 +27,11 @@ from store.staff.models import (
 )
 
 __all__ = [
-    "AccessToken", "ApiToken", "AuditEntry", "Committee", "Conversation", "Dwelling", "Household",
-    "HumanRequest", "InboundMessage", "LoginAttempt", "NotificationConsent", "OutboxMessage",
-    "Place", "RegistryConflict", "RegistryImport", "Report", "ReportCounter", "ReportEvent",
-    "ReportFollower", "ReportPhoto", "Residence", "Resident", "ResidentChange", "ResidentFlag",
-    "ResidentTag", "StaffSession", "StaffUser",
-    "SubDistrict", "WeChatUser", "WebhookNonce",
+    "AccessToken", "ApiToken", "AuditEntry", "BindAttempt", "Campaign", "CampaignTarget",
+    "Committee", "Conversation", "Dwelling", "Household", "HumanRequest", "InboundMessage",
+    "LoginAttempt", "NotificationConsent", "OutboxMessage", "Place", "Registration",
+    "RegistryConflict", "RegistryImport", "Report", "ReportCounter", "ReportEvent",
+    "ReportFollower", "ReportPhoto", "Residence", "Resident", "ResidentBinding", "ResidentChange",
+    "ResidentFlag", "ResidentTag", "SelfReport", "StaffSession", "StaffUser", "SubDistrict",
+    "WeChatUser", "WebhookNonce",
 ]  # fmt: skip

@@ -59,6 +59,33 @@ def enqueue(
     return session.execute(statement).scalar_one_or_none()
 
 
+def enqueue_many(
+    session: Session,
+    messages: Sequence[tuple[str, str, dict[str, Any]]],
+    *,
+    audience: str,
+    kind: str,
+    now: datetime,
+    committee_id: int | None = None,
+    sub_district_id: int | None = None,
+) -> list[int]:
+    """Add many messages of one kind, each (key, recipient, payload), in the caller's
+    transaction and in one statement; their ids in the same order. Every key must be new (a
+    campaign's own), so a repeated key fails the transaction rather than going missing."""
+    if not messages:
+        return []
+    rows = [
+        {"idempotency_key": key, "audience": audience, "recipient": recipient, "kind": kind,
+         "payload": payload, "urgent": False, "status": PENDING, "attempts": 0,
+         "next_attempt_at": now, "created_at": now, "committee_id": committee_id,
+         "sub_district_id": sub_district_id}
+        for key, recipient, payload in messages
+    ]  # fmt: skip
+    table: Any = OutboxMessage.__table__
+    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
+
+
 def claim_due(
     session: Session, *, now: datetime, limit: int, lease: timedelta
 ) -> list[OutboxMessage]:

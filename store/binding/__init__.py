@@ -1,0 +1,1 @@
+"""Residents in WeChat: bindings (self and family proxy), registrations, self-reports."""

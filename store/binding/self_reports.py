@@ -1,0 +1,220 @@
+"""Changes a resident (or their approved proxy) asked for in WeChat: applied at once, or kept
+for staff to approve or reject."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from config.registry_content import RESIDENCE_STATUSES
+from flows.identity import Flagged, check_mobile
+from flows.inputs import normalise
+from flows.masking import mask_mobile, mask_numbers_in
+from store.binding.bindings import MAX_REASON
+from store.binding.models import APPLIED, APPROVED, PENDING, REJECTED, REPORT_FIELDS, SelfReport
+from store.errors import Refused
+from store.places.models import Place
+from store.registry import homes
+from store.registry.exports import address
+from store.registry.history import Source
+from store.registry.models import Residence, Resident
+from store.registry.residents import update_field
+from store.sealing import Sealer
+from store.staff import audit
+from store.staff.scope import Scope
+
+SOURCE = Source.resident("wechat")
+MAX_PART = 16  # a unit or room, as the dwelling keeps it
+PROXY_ONLY = frozenset({"deceased"})  # a resident does not report their own death
+
+
+def _resident(session: Session, resident_id: int) -> Resident:
+    resident = session.get(Resident, resident_id)
+    if resident is None:
+        raise Refused("resident_id", "not found", code="resident_unknown")
+    return resident
+
+
+def _checked(
+    session: Session, resident: Resident, field: str, value: object, by_proxy: bool
+) -> tuple[Any, str]:
+    """The value to keep and how staff see it (masked); Refused with a code when it is bad."""
+    if field == "mobile":
+        checked = check_mobile(str(value))
+        if isinstance(checked, Flagged):
+            raise Refused(field, checked.reason, code=checked.reason)
+        return checked.value, mask_mobile(checked.value)
+    if field == "residence_status":
+        if value not in RESIDENCE_STATUSES:
+            raise Refused(field, "unknown_code", code="unknown_code")
+        if value in PROXY_ONLY and not by_proxy:
+            raise Refused(field, "for a proxy only", code="proxy_only")
+        return value, str(value)
+    if field == "dwelling":
+        given = value if isinstance(value, dict) else {}
+        place_id = given.get("place_id")
+        place = session.get(Place, place_id) if isinstance(place_id, int) else None
+        if place is None or place.committee_id != resident.committee_id:
+            raise Refused(field, "not a building of the committee", code="place_unknown")
+        unit, room = (
+            normalise(str(given.get("unit") or "")),
+            normalise(str(given.get("room") or "")),
+        )
+        if not room:
+            raise Refused(field, "missing", code="missing")
+        if len(unit) > MAX_PART or len(room) > MAX_PART:
+            raise Refused(field, "too_long", code="too_long")
+        home = {"place_id": place_id, "unit": unit, "room": room}
+        return home, mask_numbers_in(address(place.name, unit, room) or "")
+    raise Refused("field", f"one of {', '.join(REPORT_FIELDS)}", code="unknown_field")
+
+
+def _move(session: Session, resident: Resident, home: dict[str, Any], now: datetime) -> None:
+    """The resident lives at the new home from today; where they lived before ends today."""
+    assert resident.id is not None
+    dwelling = homes.dwelling(session, resident.committee_id, home["place_id"], home["unit"],
+                              home["room"], occupancy=None)  # fmt: skip
+    current = select(Residence).where(
+        Residence.resident_id == resident.id, col(Residence.moved_out).is_(None)
+    )
+    living = list(session.exec(current.order_by(col(Residence.id))))
+    if any(r.dwelling_id == dwelling.id for r in living):
+        return
+    for residence in living:
+        residence.moved_out = now.date()
+        session.add(residence)
+    role = living[0].role if living else "self"
+    homes.move_in(session, resident.id, dwelling.id or 0, role, now.date())
+
+
+def _apply(
+    session: Session, sealer: Sealer, resident: Resident, field: str, value: Any, now: datetime
+) -> None:
+    """Write the change to the registry as the resident's own; they have looked at it now."""
+    assert resident.id is not None
+    if field == "dwelling":
+        _move(session, resident, value, now)
+    else:
+        update_field(session, sealer, committee_id=resident.committee_id,
+                     resident_id=resident.id, field=field, value=value, source=SOURCE,
+                     now=now)  # fmt: skip
+    resident.last_confirmed_at = now
+    session.add(resident)
+
+
+def submit(
+    session: Session,
+    sealer: Sealer,
+    *,
+    openid: str,
+    resident_id: int,
+    by_proxy: bool,
+    field: str,
+    value: object,
+    needs_approval: bool,
+    now: datetime,
+    shown: str | None = None,
+) -> SelfReport:
+    """Store the change asked for; applied at once unless the field needs staff approval.
+
+    `value`: a mobile as typed, a residence status code, or a dwelling as {"place_id", "unit",
+    "room"}. `shown` words the new value for staff (a status's name); else it is derived."""
+    resident = _resident(session, resident_id)
+    clean, derived = _checked(session, resident, field, value, by_proxy)
+    report = SelfReport(
+        resident_id=resident_id, openid=openid, by_proxy=by_proxy, field=field,
+        value_sealed=sealer.seal_json(clean), shown=mask_numbers_in(shown) if shown else derived,
+        channel="wechat", status=PENDING if needs_approval else APPLIED, created_at=now,
+    )  # fmt: skip
+    if not needs_approval:
+        _apply(session, sealer, resident, field, clean, now)
+        report.decided_at = now
+    session.add(report)
+    session.flush()
+    return report
+
+
+def pending(session: Session, scope: Scope) -> list[SelfReport]:
+    """Self-reports waiting for staff within the scope, oldest first."""
+    query = (
+        select(SelfReport)
+        .join(Resident, col(Resident.id) == col(SelfReport.resident_id))
+        .where(SelfReport.status == PENDING, col(Resident.committee_id).in_(scope.committee_ids))
+    )
+    return list(session.exec(query.order_by(col(SelfReport.created_at), col(SelfReport.id))))
+
+
+def _pending_one(session: Session, report_id: int, scope: Scope) -> tuple[SelfReport, Resident]:
+    """The self-report, locked until the transaction ends, and its resident; Refused unless it
+    is pending and the resident is within the scope."""
+    query = select(SelfReport).where(SelfReport.id == report_id).with_for_update()
+    report = session.exec(query).first()
+    resident = session.get(Resident, report.resident_id) if report is not None else None
+    if report is None or resident is None or not scope.allows(resident.committee_id):
+        raise Refused("report_id", "not found", code="self_report_unknown")
+    if report.status != PENDING:
+        raise Refused("report_id", "already decided", conflict=True, code="not_pending")
+    return report, resident
+
+
+def approve(
+    session: Session,
+    sealer: Sealer,
+    *,
+    report_id: int,
+    actor: audit.Actor,
+    now: datetime,
+    scope: Scope,
+) -> SelfReport:
+    """Apply a pending self-report to the registry as the resident's; row-locked, audited."""
+    report, resident = _pending_one(session, report_id, scope)
+    _apply(session, sealer, resident, report.field, sealer.open_json(report.value_sealed), now)
+    report.status, report.decided_at, report.decided_by = APPROVED, now, actor.staff_id
+    session.add(report)
+    audit.record(
+        session, actor=actor, action="self_report.approve", object_type="resident_self_report",
+        object_id=report.id, committee_id=resident.committee_id, now=now,
+        before={"status": PENDING},
+        after={"status": APPROVED, "resident_id": resident.id, "field": report.field,
+               "value": report.shown},
+    )  # fmt: skip
+    session.flush()
+    return report
+
+
+def reject(
+    session: Session,
+    *,
+    report_id: int,
+    reason: str,
+    actor: audit.Actor,
+    now: datetime,
+    scope: Scope,
+) -> SelfReport:
+    """Refuse a pending self-report with a reason for the resident; row-locked, audited."""
+    report, resident = _pending_one(session, report_id, scope)
+    why = mask_numbers_in(reason.strip()[:MAX_REASON])
+    if not why:
+        raise Refused("reason", "say why", code="reason_missing")
+    report.status, report.reason = REJECTED, why
+    report.decided_at, report.decided_by = now, actor.staff_id
+    session.add(report)
+    audit.record(
+        session, actor=actor, action="self_report.reject", object_type="resident_self_report",
+        object_id=report.id, committee_id=resident.committee_id, now=now,
+        before={"status": PENDING},
+        after={"status": REJECTED, "resident_id": resident.id, "field": report.field,
+               "value": report.shown, "reason": why},
+    )  # fmt: skip
+    session.flush()
+    return report
+
+
+def confirm(session: Session, *, resident_id: int, now: datetime) -> None:
+    """The resident said their details are right: last confirmed now."""
+    resident = _resident(session, resident_id)
+    resident.last_confirmed_at = now
+    session.add(resident)
+    session.flush()

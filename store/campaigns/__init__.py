@@ -1,0 +1,1 @@
+"""Confirmation campaigns: staff ask chosen residents in WeChat to confirm their details."""
