@@ -51,3 +51,60 @@ class AnswerFollowUp(Effect):
     reference: str
     solved: bool
     rating: int | None = None
+
+
+@dataclass(frozen=True)
+class BindResident(Effect):
+    """The resident named themselves and proved it (the last 6 of the ID number, or the
+    mobile); the reply's {bind_result} is filled in (bound, failed or limited)."""
+
+    openid: str
+    name: str
+    proof: str
+
+
+@dataclass(frozen=True)
+class RequestProxy(Effect):
+    """A family member asked to act for someone; the reply's {bind_result} is filled in, the
+    same whether or not anyone matched."""
+
+    openid: str
+    name: str
+    proof: str
+    relation: str
+
+
+@dataclass(frozen=True)
+class Unbind(Effect):
+    """The resident ended one of their own bindings; the reply's {unbind_result} is filled in."""
+
+    openid: str
+    binding_id: int
+
+
+@dataclass(frozen=True)
+class RegisterResident(Effect):
+    """Someone who matched nobody registered as a new resident, for staff to review."""
+
+    openid: str
+    name: str
+    mobile: str
+    address: str
+    place_id: int | None = None
+    unit: str = ""
+    room: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitSelfReport(Effect):
+    """A resident (or approved proxy) changed a detail; the reply's {update_result} is filled
+    in. `value` is what the registry takes (a mobile, {place_id, unit, room}, a status code);
+    `shown` is it as staff see it, masked."""
+
+    openid: str
+    resident_id: int
+    by_proxy: bool
+    field: str
+    value: object
+    shown: str
+    needs_approval: bool

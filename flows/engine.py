@@ -12,7 +12,18 @@ from config.content import BotText
 from flows import inputs
 from flows.effects import Effect, RequestHuman
 from flows.inbound import Inbound
-from flows.steps import YES_NO, Ask, Choose, Collect, Flow, InputKind, Port, Step, option_words
+from flows.steps import (
+    YES_NO,
+    Ask,
+    Choose,
+    Collect,
+    Done,
+    Flow,
+    InputKind,
+    Port,
+    Step,
+    option_words,
+)
 
 MAX_FAILURES = 3
 
@@ -56,6 +67,10 @@ class Engine:
         self.by_name = {flow.name: flow for flow in flows}
         # The menu numbers only the listed flows; unlisted ones Linli starts itself.
         self.flows = tuple(flow for flow in flows if flow.listed)
+        # Words start listed flows, and unlisted ones that have words (登记 after a failed bind).
+        self.worded = self.flows + tuple(
+            flow for flow in flows if not flow.listed and (flow.keywords or flow.shortcuts)
+        )
         self.texts = texts
         self.timeout = timeout
         commands = texts.commands
@@ -152,13 +167,13 @@ class Engine:
         text = inputs.normalise(inbound.text)
         if text.isdigit() and 1 <= int(text) <= len(self.flows):
             return self._start(self.flows[int(text) - 1], inbound, now, port, notes, answer=False)
-        for flow in self.flows:
+        for flow in self.worded:
             if text in flow.keywords:
                 return self._start(flow, inbound, now, port, notes, answer=False)
-        for flow in self.flows:
+        for flow in self.worded:
             if text and any(word in text for word in flow.shortcuts):
                 return self._start(flow, inbound, now, port, notes)
-        for flow in self.flows:
+        for flow in self.worded:
             if text and any(word in text for word in flow.keywords):
                 return self._start(flow, inbound, now, port, notes, answer=False)
         return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
@@ -188,14 +203,23 @@ class Engine:
         answer: bool = True,
     ) -> Outcome:
         """Start a flow; with `answer`, the message that started it also answers step one."""
-        if not flow.steps:  # a flow that only answers (我的报事)
-            done = flow.done({}, openid=inbound.openid, now=now, port=port)
+        data: dict[str, Any] = {}
+        history: list[str] = []
+        first = flow.steps[0] if flow.steps else None
+        if flow.opening is not None:
+            said = inputs.normalise(inbound.text) if inbound.has_words else ""
+            opened = flow.opening(said, openid=inbound.openid, port=port)
+            if isinstance(opened, Done):  # nothing to ask (e.g. not bound): it ends at once
+                return Outcome(State(updated_at=now), (*notes, *opened.replies), opened.effects)
+            data, history = dict(opened.data), list(opened.history)
+            first = flow.step(opened.step) if opened.step is not None else first
+        if first is None:  # a flow that only answers (我的报事)
+            done = flow.done(data, openid=inbound.openid, now=now, port=port)
             return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
-        first = flow.steps[0]
-        state = State(flow.name, first.name, {}, [], 0, now)
-        if answer and isinstance(self._parse(first, inbound, now, {}, port), inputs.Parsed):
+        state = State(flow.name, first.name, data, history, 0, now)
+        if answer and isinstance(self._parse(first, inbound, now, data, port), inputs.Parsed):
             return self._answer(flow, state, inbound, now, port, notes)
-        return self._reply(state, now, *notes, self.prompt(first, {}))
+        return self._reply(state, now, *notes, self.prompt(first, data))
 
     # -- inside a flow -------------------------------------------------------------------------
 

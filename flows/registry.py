@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from config.content import Content
+from flows.binding import binding_flow
+from flows.binding_info import my_info_flow
+from flows.binding_update import register_flow, update_flow
 from flows.engine import Engine
 from flows.office import office_guide
 from flows.reports import follow_up_flow, my_reports_flow, report_flow
@@ -21,6 +24,12 @@ def build_flows(content: Content) -> tuple[Flow, ...]:
         my_reports_flow(reports),
         follow_up_flow(reports),
         follow_up_flow(reports, late=True),
+        # Issue 12, after the first three so their menu numbers stay: 4 我的信息, 5 绑定身份,
+        # 6 更新信息; 登记为新居民 is reached by its words (a failed bind offers them).
+        my_info_flow(content),
+        binding_flow(content),
+        update_flow(content),
+        register_flow(content),
     )
 
 

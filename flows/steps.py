@@ -49,6 +49,21 @@ class Port(Protocol):
         note), newest first."""
         ...
 
+    def people_of(self, openid: str) -> list[dict[str, Any]]:
+        """The residents the openid may see and act for (binding_id, resident_id, kind,
+        relation, name_masked): its own first, then approved proxies."""
+        ...
+
+    def details_of(self, openid: str) -> list[dict[str, Any]]:
+        """The details of each of those residents, masked (name, gender, birth_year, id_card,
+        mobile, address, residence_status, confirmed_on, kind, relation)."""
+        ...
+
+    def bindings_of(self, openid: str) -> list[dict[str, Any]]:
+        """The openid's pending and active bindings (binding_id, kind, relation, status,
+        name_masked: "" while pending, requested_on), oldest first."""
+        ...
+
 
 @dataclass(frozen=True)
 class InputKind:
@@ -175,6 +190,23 @@ class Finish(Protocol):
 
 
 @dataclass(frozen=True)
+class Opened:
+    """How a flow starts: answers known before the first question (the people an openid acts
+    for), the step to ask first (None: the first one), and the steps counted as answered
+    already, so that 返回 leads to them."""
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    step: str | None = None
+    history: tuple[str, ...] = ()
+
+
+class Opening(Protocol):
+    """A flow's `opening`: reads the store once as the flow starts; Done ends it at once."""
+
+    def __call__(self, said: str, *, openid: str, port: Port) -> Opened | Done: ...
+
+
+@dataclass(frozen=True)
 class Flow:
     """A conversation declared as data, read top to bottom like the chat it holds."""
 
@@ -187,8 +219,11 @@ class Flow:
     shortcuts: tuple[str, ...] = field(default=())
     # After `done`, another answer to the first step runs the flow again (e.g. another topic).
     linger: bool = False
-    # Unlisted flows are not in the menu: Linli starts them itself (回访 questions).
+    # Unlisted flows are not in the menu: Linli starts them itself (回访 questions), or a
+    # keyword does (登记 after a failed binding).
     listed: bool = True
+    # Runs as the flow starts, with what the resident said (normalised; "" for a menu click).
+    opening: Opening | None = None
 
     def step(self, name: str) -> Step:
         """The step called `name`."""

@@ -12,9 +12,21 @@ from sqlmodel import Session
 
 from bot.delivery.wecom import notice
 from bot.reports import service as reporting
+from bot.webhook import binding
 from config.content import Content
 from flows import place_names
-from flows.effects import AnswerFollowUp, Effect, FileReport, FollowReport, RequestHuman
+from flows.effects import (
+    AnswerFollowUp,
+    BindResident,
+    Effect,
+    FileReport,
+    FollowReport,
+    RegisterResident,
+    RequestHuman,
+    RequestProxy,
+    SubmitSelfReport,
+    Unbind,
+)
 from flows.inputs import mask_numbers_in
 from flows.masking import mask_openid
 from flows.reports import FOLLOW_UP, FOLLOW_UP_LATE
@@ -111,6 +123,11 @@ APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], Facts | None]] = 
     FileReport: _file_report,
     FollowReport: _follow_report,
     AnswerFollowUp: _answer_follow_up,
+    BindResident: binding.bind_resident,
+    RequestProxy: binding.request_proxy,
+    Unbind: binding.unbind,
+    RegisterResident: binding.register_resident,
+    SubmitSelfReport: binding.submit_self_report,
 }
 
 
@@ -129,12 +146,24 @@ def fill(reply: str, facts: Facts) -> str:
 class StorePort:
     """The read-only port flows see, backed by the current session."""
 
-    def __init__(self, session: Session, content: Content, now: datetime, openid: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        content: Content,
+        now: datetime,
+        openid: str,
+        *,
+        sealer: Sealer | None = None,
+        tz: ZoneInfo | None = None,
+    ) -> None:
         self.session = session
         self.openid = openid
         self.content = content
         self.now = now
         self._places: list[Place] | None = None
+        self._binding = (
+            binding.BindingReads(session, content, sealer, tz, now) if sealer and tz else None
+        )
 
     def human_request_open(self, openid: str) -> bool:
         """True when the resident already waits for a person."""
@@ -205,6 +234,23 @@ class StorePort:
             }
             for item in reports.of_resident(self.session, openid)
         ]
+
+    def _reads(self) -> binding.BindingReads:
+        if self._binding is None:
+            raise RuntimeError("StorePort needs the sealer and time zone for binding reads")
+        return self._binding
+
+    def people_of(self, openid: str) -> list[dict[str, Any]]:
+        """The residents the openid may see and act for, each named masked."""
+        return self._reads().people_of(openid)
+
+    def details_of(self, openid: str) -> list[dict[str, Any]]:
+        """Each of those residents' details, masked."""
+        return self._reads().details_of(openid)
+
+    def bindings_of(self, openid: str) -> list[dict[str, Any]]:
+        """The openid's pending and active bindings; a pending one names nobody."""
+        return self._reads().bindings_of(openid)
 
 
 def _place(place: Place | None) -> dict[str, Any] | None:

@@ -119,7 +119,9 @@ class PushHandler:
     def _converse(self, session: Session, inbound: Inbound, now: datetime) -> str | None:
         row = conversations.load(session, inbound.openid, self.sealer)
         state = State(**row) if row is not None else State()
-        port = effects.StorePort(session, self.content, now, inbound.openid)
+        port = effects.StorePort(
+            session, self.content, now, inbound.openid, sealer=self.sealer, tz=self.tz
+        )
         outcome = self.engine.advance(state, inbound, now, port)
         facts: effects.Facts = {}
         context = effects.Context(now, self.content, self.tz, self.sealer)
