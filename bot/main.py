@@ -25,6 +25,8 @@ from bot.api import report_reveal as reveal_api
 from bot.api import reports as reports_api
 from bot.api import residents as residents_api
 from bot.api import staff as staff_api
+from bot.console import bindings as console_bindings
+from bot.console import campaigns as console_campaigns
 from bot.console import census as console_census
 from bot.console import places as console_places
 from bot.console import registry_conflicts, registry_import
@@ -33,6 +35,7 @@ from bot.console import report_reveal as console_reveal
 from bot.console import reports as console_reports
 from bot.console import residents as console_residents
 from bot.console import routes as console
+from bot.console import self_reports as console_self_reports
 from bot.console import tokens as console_tokens
 from bot.console.inputs import problem_page
 from bot.reports.open311 import routes as open311
@@ -104,6 +107,9 @@ def create_app(
     app.include_router(console_census.router)
     app.include_router(registry_import.router)
     app.include_router(registry_conflicts.router)
+    app.include_router(console_bindings.router)
+    app.include_router(console_self_reports.router)
+    app.include_router(console_campaigns.router)
     # residents pages after any /console/residents/<word> page: /{resident_id} takes any word
     app.include_router(console_residents.router)
     app.include_router(open311.router)

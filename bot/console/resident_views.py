@@ -11,11 +11,14 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.api.resident_schemas import masked_landline
+from bot.binding import notices
 from bot.console.inputs import form_id
 from config.content import ConsoleText, Content
 from config.registry_content import RegistryContent
 from flows.identity import age_on
-from flows.masking import mask_id_card, mask_mobile, mask_numbers_in
+from flows.masking import mask_id_card, mask_mobile, mask_numbers_in, mask_openid
+from store.binding import bindings
+from store.binding.models import PENDING, ResidentBinding
 from store.registry import search
 from store.registry.edits import EDITABLE, TAGS
 from store.registry.models import Resident, ResidentChange, ResidentTag
@@ -144,6 +147,8 @@ def source_text(t: ConsoleText, words: RegistryContent, change: ResidentChange,
     elif change.source_kind == "staff":
         staff_id = form_id(detail)
         detail = names.get(staff_id or 0, t.res_unknown_staff)
+    elif change.source_kind == "resident" and detail == "wechat":  # a self-report's channel
+        detail = t.channel_wechat
     detail = mask_numbers_in(detail)
     return (
         t.res_source_detail.format(kind=kind, detail=detail)
@@ -211,6 +216,21 @@ def detail(
         "history": [_change(words, t, c, names, local) for c in reversed(history)],
         "created": local(resident.created_at),
         "confirmed": local(confirmed) if confirmed else t.res_never_confirmed,
+        "acting": [_acting(content, b, local) for b in bindings.acting_for(session, resident_id)],
+    }
+
+
+def _acting(content: Content, binding: ResidentBinding, local: Any) -> dict[str, Any]:
+    """One WeChat user who acts for the resident: themselves or a family member, and whether
+    staff approved it yet."""
+    t = content.console
+    return {
+        "kind": t[f"acting_kind_{binding.kind}"],
+        "relation": notices.relation_word(content, binding.relation) or "—",
+        "openid": mask_openid(binding.openid),
+        "status": t[f"acting_status_{binding.status}"],
+        "pending": binding.status == PENDING,
+        "since": local(binding.decided_at or binding.requested_at),
     }
 
 

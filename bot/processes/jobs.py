@@ -1,6 +1,6 @@
 """The scheduler's work, set up once for `linli scheduler` and for demo mode alike: the delivery
-worker, the photo job, the report planner, the retention job and the sweep of abandoned residents
-sheets on Linli's fixed schedule."""
+worker, the photo job, the report planner, the retention job, the sweep of abandoned residents
+sheets and the confirmation campaigns' reminders on Linli's fixed schedule."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from anyio import to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine as Database
 
+from bot.campaigns.reminders import campaign_reminders
 from bot.delivery.runtime import delivery_worker
 from bot.delivery.worker import DeliveryWorker
 from bot.processes.scheduler import build_scheduler, inbound_retention, report_planner
@@ -21,9 +22,11 @@ from bot.reports.photos import PhotoFetcher
 from config.content import Content
 from config.settings import Settings
 from store.registry import import_jobs
+from store.sealing import Sealer
 from store.types import utcnow
 
 IMPORT_SWEEP = "registry-import-sweep"
+CAMPAIGN_REMINDERS = "campaign-reminders"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,13 @@ async def scheduled_jobs(
             import_sweep(database, settings, clock), "interval", seconds=3600.0, id=IMPORT_SWEEP,
             name="delete residents sheets left unapplied", replace_existing=True,
             max_instances=1, coalesce=True,
+        )  # fmt: skip
+        # Campaigns: the undelivered become unreachable, and the one reminder goes when due.
+        sealer = Sealer(settings.data_key, settings.previous_data_key_list)
+        scheduler.add_job(
+            campaign_reminders(database, sealer, content, settings.tz, clock), "interval",
+            seconds=3600.0, id=CAMPAIGN_REMINDERS, name="remind residents to confirm details",
+            replace_existing=True, max_instances=1, coalesce=True,
         )  # fmt: skip
         scheduler.start()
         try:

@@ -68,6 +68,9 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
     """One entry per console route."""
     committee, clerk = str(scene.committee_id), str(scene.clerk_id)
     ref = {"reference": scene.reference}
+    campaign = {"committee_id": committee, "title": "冬季核对", "place_id": "1",
+                "tag": "party_member", "unconfirmed_since": "2026-01-01",
+                "reminder_after_days": "3"}  # fmt: skip
     # The valid current password is wrong on purpose: the account keeps its password.
     return {
         ("GET", "/console/static/console.css"): Case("GET", query={"v": "1"}),
@@ -239,6 +242,28 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
             "POST", form={"committee_id": committee}, file=True
         ),
         ("GET", "/console/registry/census/download"): Case("GET", query={"file": "a" * 32}),
+        # ---- registry console: binding review and self-reports ----
+        ("GET", "/console/registry/bindings"): Case("GET", query={"done": "approved"}),
+        ("POST", "/console/registry/bindings/{binding_id}"): Case(
+            "POST", path={"binding_id": "1"}, form={"decision": "reject", "reason": "查无此人"}
+        ),
+        ("POST", "/console/registry/registrations/{registration_id}"): Case(
+            "POST", path={"registration_id": "1"}, form={"decision": "reject", "reason": "请来登记"}
+        ),
+        ("GET", "/console/registry/self-reports"): Case("GET", query={"done": "approved"}),
+        ("POST", "/console/registry/self-reports/{self_report_id}"): Case(
+            "POST", path={"self_report_id": "1"}, form={"decision": "reject", "reason": "请核实"}
+        ),
+        # ---- registry console: confirmation campaigns ----
+        ("GET", "/console/registry/campaigns"): Case("GET", query={"x": "1"}),
+        ("GET", "/console/registry/campaigns/new"): Case("GET", query={"preview": "1", **campaign}),
+        ("POST", "/console/registry/campaigns"): Case("POST", form=campaign),
+        ("GET", "/console/registry/campaigns/{campaign_id}"): Case(
+            "GET", path={"campaign_id": "1"}, query={"saved": "1", "started": "1", "page": "1"}
+        ),
+        ("POST", "/console/registry/campaigns/{campaign_id}/start"): Case(
+            "POST", path={"campaign_id": "1"}
+        ),
     }
 
 

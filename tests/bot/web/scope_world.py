@@ -1,6 +1,7 @@
 """Two committees in one sub-district and a third committee in another sub-district, each with
-a report, a place, a staff member, an API token, an unreachable outbox message and audit
-entries — and a marker string for each, so a test can tell whose data an answer shows."""
+a report, a place, a staff member, an API token, an unreachable outbox message, audit entries
+and what waits from WeChat — and a marker string for each, so a test can tell whose data an
+answer shows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from store.binding.models import Registration, ResidentBinding, SelfReport
+from store.campaigns.models import Campaign
 from store.db import unit_of_work
 from store.outbox import messages as outbox
 from store.places.models import Place
@@ -19,6 +22,7 @@ from store.reports.models import Report, ReportPhoto
 from store.staff import audit
 from store.staff import sessions as staff_sessions
 from store.staff.models import StaffUser
+from tests.chat import SEALER
 from tests.staff_helpers import create_staff, token_for
 
 HOME, OTHER = "示例街道", "另一个街道"
@@ -40,6 +44,10 @@ class Committee:
     household_id: int = 0
     import_id: int = 0
     conflict_id: int = 0
+    binding_id: int = 0
+    registration_id: int = 0
+    self_report_id: int = 0
+    campaign_id: int = 0
 
     @property
     def markers(self) -> list[str]:
@@ -47,7 +55,8 @@ class Committee:
         key = self.key
         return [self.reference, f"PLACE-{key}", self.staff.username, f"resident_{key}",
                 f"…{key}", f"NOTICE-{key}", f"AUDIT-{key}", f"RES-{key}", f"HH-{key}",
-                f"IMPORT-{key}", f"CONFLICT-{key}"]  # fmt: skip
+                f"IMPORT-{key}", f"CONFLICT-{key}", f"REG-{key}",
+                f"CAMPAIGN-{key}"]  # fmt: skip
 
 
 @dataclass
@@ -146,6 +155,39 @@ def _import(database: Engine, key: str, committee_id: int, resident_id: int, now
         return record.id, conflict.id
 
 
+def _wechat(database: Engine, key: str, committee_id: int, resident_id: int, now: datetime
+            ) -> tuple[int, int, int]:  # fmt: skip
+    """What waits for staff from WeChat: a proxy request for RES-key, a registration (REG-key)
+    and a change of RES-key's mobile, each from an openid ending in the key."""
+    with unit_of_work(database) as session:
+        binding = ResidentBinding(openid=f"o_proxy_{key}", resident_id=resident_id,
+                                  committee_id=committee_id, kind="proxy", relation="child",
+                                  status="pending", given_name=f"RES-{key}",
+                                  requested_at=now)  # fmt: skip
+        registration = Registration(openid=f"o_newcomer_{key}", committee_id=committee_id,
+                                    name=f"REG-{key}", mobile_sealed=SEALER.seal("13900001234"),
+                                    address=f"PLACE-{key} 101", status="pending",
+                                    created_at=now)  # fmt: skip
+        change = SelfReport(resident_id=resident_id, openid=f"o_self_{key}", field="mobile",
+                            value_sealed=SEALER.seal_json("13900005678"), shown="139****5678",
+                            status="pending", created_at=now)  # fmt: skip
+        session.add_all([binding, registration, change])
+        session.flush()
+        assert binding.id and registration.id and change.id
+        return binding.id, registration.id, change.id
+
+
+def _campaign(database: Engine, key: str, committee_id: int, now: datetime) -> int:
+    """A confirmation campaign (CAMPAIGN-key) saved, not started."""
+    with unit_of_work(database) as session:
+        campaign = Campaign(committee_id=committee_id, title=f"CAMPAIGN-{key}",
+                            message="{details}", created_at=now)  # fmt: skip
+        session.add(campaign)
+        session.flush()
+        assert campaign.id is not None
+        return campaign.id
+
+
 def _committee(
     database: Engine, key: str, name: str, district: str, number: int, media_dir: Path,
     now: datetime,
@@ -174,8 +216,11 @@ def _committee(
     _marker_entry(database, audit.Actor.of(person), key, now, committee_id=person.committee_id)
     resident_id, household_id = _resident(database, key, person.committee_id, place_id, now)
     import_id, conflict_id = _import(database, key, person.committee_id, resident_id, now)
+    waiting = _wechat(database, key, person.committee_id, resident_id, now)
+    campaign_id = _campaign(database, key, person.committee_id, now)
     return Committee(key, person.committee_id, person, headers, token_id, place_id, reference,
-                     resident_id, household_id, import_id, conflict_id)  # fmt: skip
+                     resident_id, household_id, import_id, conflict_id, *waiting,
+                     campaign_id=campaign_id)  # fmt: skip
 
 
 def build(database: Engine, media_dir: Path) -> World:

@@ -21,6 +21,8 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from bot.main import create_app
+from store.binding.models import Registration, ResidentBinding, SelfReport
+from store.campaigns.models import Campaign
 from store.places.models import Place
 from store.registry.import_models import RegistryConflict, RegistryImport
 from store.reports.models import Report
@@ -96,6 +98,10 @@ class Probe:
             "service_code": "shared_bike", "resident_id": self.victim.resident_id,
             "household_id": self.victim.household_id,
             "import_id": self.victim.import_id, "conflict_id": self.victim.conflict_id,
+            "binding_id": self.victim.binding_id,
+            "registration_id": self.victim.registration_id,
+            "self_report_id": self.victim.self_report_id,
+            "campaign_id": self.victim.campaign_id,
         }  # fmt: skip
         path = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
         return self.client.request(method, path, headers=self.headers, **kwargs)
@@ -245,6 +251,11 @@ def _import_form(p: Probe) -> dict[str, Any]:
     }
 
 
+def _campaign_form(p: Probe) -> dict[str, Any]:
+    return {"preview": "1", "title": INTRUDER, "committee_id": str(p.victim.committee_id),
+            "place_id": str(p.victim.place_id)}  # fmt: skip
+
+
 def _open311_form(p: Probe) -> dict[str, Any]:
     fields = {"service_code": "shared_bike", "description": INTRUDER,
               "address_id": str(p.victim.place_id)}  # fmt: skip
@@ -346,6 +357,22 @@ SCOPE: dict[tuple[str, str], Check] = {
         },
     ),
     ("GET", "/console/registry/census/download"): answers(404, params={"file": "x" * 32}),
+    # ---- registry console: binding review and self-reports ----
+    ("GET", "/console/registry/bindings"): listed(_resident),
+    ("POST", "/console/registry/bindings/{binding_id}"): answers(404, data={"decision": "approve"}),
+    ("POST", "/console/registry/registrations/{registration_id}"): answers(
+        404, data={"decision": "approve"}
+    ),
+    ("GET", "/console/registry/self-reports"): listed(_resident),
+    ("POST", "/console/registry/self-reports/{self_report_id}"): answers(
+        404, data={"decision": "approve"}
+    ),
+    # ---- registry console: confirmation campaigns ----
+    ("GET", "/console/registry/campaigns"): listed(lambda c: f"CAMPAIGN-{c.key}"),
+    ("GET", "/console/registry/campaigns/new"): posts(200, lambda p: {"params": _campaign_form(p)}),
+    ("POST", "/console/registry/campaigns"): posts(200, lambda p: {"data": _campaign_form(p)}),
+    ("GET", "/console/registry/campaigns/{campaign_id}"): answers(404),
+    ("POST", "/console/registry/campaigns/{campaign_id}/start"): answers(404),
     # Open311
     ("GET", "/open311/v2/services.{fmt}"): answers(200),
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): answers(200),
@@ -396,6 +423,15 @@ def test_no_route_shows_or_changes_what_is_outside_the_callers_scope(
         left = session.get(RegistryConflict, world.west.conflict_id)
         assert waiting is not None and waiting.status == "planned"
         assert left is not None and left.status == "open"
+        # What the victim's residents asked for in WeChat still waits for the victim's staff.
+        asked = (session.get(ResidentBinding, world.west.binding_id),
+                 session.get(Registration, world.west.registration_id),
+                 session.get(SelfReport, world.west.self_report_id))  # fmt: skip
+        assert [row.status if row else None for row in asked] == ["pending"] * 3
+        # No campaign was saved for the victim's committee, and theirs did not start.
+        assert session.exec(select(Campaign).where(Campaign.title == INTRUDER)).all() == []
+        theirs = session.get(Campaign, world.west.campaign_id)
+        assert theirs is not None and theirs.started_at is None
     assert client.get("/api/v1/me", headers=world.west.headers).status_code == 200
 
 
