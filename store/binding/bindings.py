@@ -33,7 +33,7 @@ from store.errors import Refused
 from store.registry.models import Resident
 from store.sealing import Sealer
 from store.staff import audit
-from store.staff.installation import sole_committee
+from store.staff.installation import sole_committee, sole_sub_district
 from store.staff.models import Committee
 from store.staff.scope import Scope
 
@@ -287,18 +287,21 @@ def acting_for(session: Session, resident_id: int) -> list[ResidentBinding]:
     return sorted(rows, key=lambda b: b.kind != SELF)
 
 
-def visible(scope: Scope, column: Any) -> Any:
-    """A where-clause: rows of the scope's committees, and for admins rows of no committee (an
-    installation of several committees could not tell whose they are)."""
+def visible(session: Session, scope: Scope, column: Any) -> Any:
+    """A where-clause: rows of the scope's committees, and rows of no committee for the admin of
+    an installation's only sub-district (with several, nobody can tell whose they are)."""
     own = col(column).in_(scope.committee_ids)
-    return or_(own, col(column).is_(None)) if scope.admin else own
+    sole = sole_sub_district(session)
+    if scope.admin and sole is not None and scope.sub_district_id == sole:
+        return or_(own, col(column).is_(None))
+    return own
 
 
 def pending_proxies(session: Session, scope: Scope) -> list[ResidentBinding]:
     """Proxy requests waiting for staff within the scope, oldest first."""
     query = select(ResidentBinding).where(
         ResidentBinding.kind == PROXY, ResidentBinding.status == PENDING,
-        visible(scope, ResidentBinding.committee_id),
+        visible(session, scope, ResidentBinding.committee_id),
     )  # fmt: skip
     order = (col(ResidentBinding.requested_at), col(ResidentBinding.id))
     return list(session.exec(query.order_by(*order)))
@@ -317,7 +320,7 @@ def decide_proxy(
     """Approve or reject a pending proxy request (row-locked, audited); Refused otherwise."""
     query = select(ResidentBinding).where(
         ResidentBinding.id == binding_id, ResidentBinding.kind == PROXY,
-        visible(scope, ResidentBinding.committee_id),
+        visible(session, scope, ResidentBinding.committee_id),
     )  # fmt: skip
     binding = session.exec(query.with_for_update()).first()
     if binding is None:
@@ -351,7 +354,7 @@ def failures(session: Session, scope: Scope, *, since: datetime, at_least: int) 
     failed = and_(
         BindAttempt.matched == False,  # noqa: E712  (SQL, not Python)
         BindAttempt.at >= since,
-        visible(scope, BindAttempt.committee_id),
+        visible(session, scope, BindAttempt.committee_id),
     )
     count = func.count(col(BindAttempt.id))
     grouped = (

@@ -86,7 +86,7 @@ def register(
 def pending(session: Session, scope: Scope) -> list[Registration]:
     """Registrations waiting for staff within the scope, oldest first."""
     query = select(Registration).where(
-        Registration.status == PENDING, visible(scope, Registration.committee_id)
+        Registration.status == PENDING, visible(session, scope, Registration.committee_id)
     )
     order = (col(Registration.created_at), col(Registration.id))
     return list(session.exec(query.order_by(*order)))
@@ -95,7 +95,7 @@ def pending(session: Session, scope: Scope) -> list[Registration]:
 def _pending_one(session: Session, registration_id: int, scope: Scope) -> Registration:
     """The registration, locked until the transaction ends; Refused unless pending and visible."""
     query = select(Registration).where(
-        Registration.id == registration_id, visible(scope, Registration.committee_id)
+        Registration.id == registration_id, visible(session, scope, Registration.committee_id)
     )
     registration = session.exec(query.with_for_update()).first()
     if registration is None:

@@ -27,6 +27,7 @@ from store.staff.models import AuditEntry, StaffUser
 from tests.chat import DATA_KEY, SEALER
 from tests.flows.test_identity import valid_id
 from tests.resident_helpers import MAN_MOBILE, NOW, WOMAN, WOMAN_MOBILE, Registry
+from tests.staff_helpers import create_staff
 from tests.store.binding.conftest import SINCE, as_staff
 
 FAILED = BindResult("failed")
@@ -276,6 +277,22 @@ def test_other_committees_and_unmatched_requests(registry: Registry, admin: Staf
     assert unmatched.value.code == "unmatched"
     assert _decide(registry, admin, nobody.binding_id, approve=False,
                    reason="查无此人").status == "rejected"  # fmt: skip
+
+
+def test_with_two_sub_districts_no_admin_sees_a_request_of_no_committee(
+    registry: Registry, admin: StaffUser
+) -> None:
+    # A district-wide account: an unmatched request cannot be told apart by sub-district, so
+    # neither admin sees it (nor can accept it into their own committees).
+    other = create_staff(registry.database, "other-admin", role="subdistrict_admin",
+                         committee=None, district="别的街道")  # fmt: skip
+    nobody = ask_for(registry.database, "o-x", "李四", "123456")
+    for who in (admin, other):
+        with as_staff(registry.database, who) as (session, scope, _):
+            assert nobody.binding_id not in [b.id for b in bindings.pending_proxies(session, scope)]
+    with pytest.raises(Refused) as refused:
+        _decide(registry, other, nobody.binding_id, approve=False, reason="查无此人")
+    assert refused.value.code == "binding_unknown"
 
 
 @pytest.mark.postgres_only
