@@ -108,3 +108,12 @@ class SubmitSelfReport(Effect):
     value: object
     shown: str
     needs_approval: bool
+
+
+@dataclass(frozen=True)
+class AnswerCampaign(Effect):
+    """The resident (or their family proxy) answered a campaign's message (核对信息): their
+    details are right ("confirmed") or need changing ("changed")."""
+
+    openid: str
+    answer: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -201,18 +201,28 @@ class Engine:
         notes: list[str],
         *,
         answer: bool = True,
+        given: Mapping[str, Any] | None = None,
     ) -> Outcome:
-        """Start a flow; with `answer`, the message that started it also answers step one."""
+        """Start a flow; with `answer`, the message that started it also answers step one.
+
+        `given`: answers another flow handed over (Done.then); what the resident said answered
+        that flow, so it neither answers nor picks anything here."""
         data: dict[str, Any] = {}
         history: list[str] = []
         first = flow.steps[0] if flow.steps else None
         if flow.opening is not None:
-            said = inputs.normalise(inbound.text) if inbound.has_words else ""
+            said = inputs.normalise(inbound.text) if inbound.has_words and given is None else ""
             opened = flow.opening(said, openid=inbound.openid, port=port)
             if isinstance(opened, Done):  # nothing to ask (e.g. not bound): it ends at once
                 return Outcome(State(updated_at=now), (*notes, *opened.replies), opened.effects)
             data, history = dict(opened.data), list(opened.history)
             first = flow.step(opened.step) if opened.step is not None else first
+        handed = dict(given or {})
+        data.update(handed)
+        while first is not None and first.name in handed:  # answered by the handing flow
+            history.append(first.name)
+            following = flow.after(first, data)
+            first = flow.step(following) if following is not None else None
         if first is None:  # a flow that only answers (我的报事)
             done = flow.done(data, openid=inbound.openid, now=now, port=port)
             return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
@@ -269,6 +279,12 @@ class Engine:
             moved = State(flow.name, following, data, history, 0, now)
             return self._reply(moved, now, *notes, self.prompt(flow.step(following), data))
         done = flow.done(data, openid=inbound.openid, now=now, port=port)
+        handed = self.by_name.get(done.then or "")
+        if handed is not None:  # the conversation goes straight on into the next flow
+            said = (*notes, *done.replies)
+            went_on = self._start(handed, inbound, now, port, list(said), answer=False,
+                                  given=done.given)  # fmt: skip
+            return dataclasses.replace(went_on, effects=(*done.effects, *went_on.effects))
         after = State(updated_at=now)
         if flow.linger:
             after = State(flow.name, flow.steps[0].name, {}, [], 0, now, lingering=True)

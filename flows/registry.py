@@ -9,6 +9,7 @@ from config.content import Content
 from flows.binding import binding_flow
 from flows.binding_info import my_info_flow
 from flows.binding_update import register_flow, update_flow
+from flows.campaign import campaign_flow
 from flows.engine import Engine
 from flows.office import office_guide
 from flows.reports import follow_up_flow, my_reports_flow, report_flow
@@ -30,6 +31,8 @@ def build_flows(content: Content) -> tuple[Flow, ...]:
         binding_flow(content),
         update_flow(content),
         register_flow(content),
+        # Unlisted: the answer to a campaign's message (核对信息), started by the invitation.
+        campaign_flow(content.campaigns),
     )
 
 

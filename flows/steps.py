@@ -177,10 +177,16 @@ Step = Ask | Choose | Collect
 
 @dataclass(frozen=True)
 class Done:
-    """What a finished flow says and wants written."""
+    """What a finished flow says and wants written, and the flow (if any) that goes on at once.
+
+    `then` names a flow started straight after the replies (2 to a campaign's message leads
+    into 更新信息); `given` hands it answers already known, and its steps they answer are
+    counted as answered (not asked, but 返回 leads to them)."""
 
     replies: tuple[str, ...] = ()
     effects: tuple[Effect, ...] = ()
+    then: str | None = None
+    given: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Finish(Protocol):

@@ -12,10 +12,11 @@ from sqlmodel import Session
 
 from bot.delivery.wecom import notice
 from bot.reports import service as reporting
-from bot.webhook import binding
+from bot.webhook import binding, campaign
 from config.content import Content
 from flows import place_names
 from flows.effects import (
+    AnswerCampaign,
     AnswerFollowUp,
     BindResident,
     Effect,
@@ -128,6 +129,7 @@ APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], Facts | None]] = 
     Unbind: binding.unbind,
     RegisterResident: binding.register_resident,
     SubmitSelfReport: binding.submit_self_report,
+    AnswerCampaign: campaign.answer_campaign,
 }
 
 
@@ -170,11 +172,16 @@ class StorePort:
         return human.is_open(self.session, openid)
 
     def invitation(self, openid: str) -> tuple[str, dict[str, Any]] | None:
-        """An unanswered 回访 question, while a late answer is still welcome."""
+        """An unanswered 回访 question, while a late answer is still welcome; else a campaign's
+        message (核对信息) the resident was sent and has not answered."""
         late = timedelta(days=self.content.reports.policy.follow_up_late_days)
         report = report_due.awaiting_follow_up_answer(self.session, openid, self.now - late)
         if report is None:
-            return None
+            if self._binding is None:
+                return None
+            return campaign.invitation(
+                self.session, self.content, self.now, openid, self._binding.people_of
+            )
         category = reporting.category_name(self.content, report.category)
         data = {"reference": report.reference, "category": category}
         closes = timedelta(days=self.content.reports.policy.follow_up_close_days)
