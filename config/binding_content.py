@@ -20,6 +20,8 @@ KINDS = ("self", "proxy")
 # The residence statuses a resident may report in WeChat (registry codes); deceased: proxy only.
 REPORTED_STATUSES = ("moved_out", "deceased")
 CHOICES = ("self", "proxy", "unbind")
+# Failed bind tries one name may get in a day, from every WeChat user together (store default).
+NAME_ATTEMPTS_PER_DAY = 10
 Field_ = Literal["mobile", "dwelling", "residence_status"]
 
 
@@ -245,11 +247,15 @@ class BindingContent(_Strict):
 
     # Bind tries (self and proxy together) one WeChat user may make in a day.
     attempts_per_day: int = Field(default=5, ge=1, le=100)
+    # Failed tries at one name in a day, whoever made them: the end of an ID number is the day
+    # of birth plus four characters every mask shows, so about 31 guesses would find it.
+    name_attempts_per_day: int = Field(default=NAME_ATTEMPTS_PER_DAY, ge=1, le=100)
     # The fields whose change staff check before it reaches the registry.
     needs_approval: tuple[Field_, ...] = FIELDS
     # Failed tries in a day that make a WeChat user show up for staff.
     failures_alert: int = Field(default=3, ge=1, le=100)
     kinds: dict[str, str]
+    self_words: tuple[str, ...] = Field(min_length=1)  # 本人, 我自己: picking oneself
     relations: dict[str, Relation]
     fields: dict[str, str]
     statuses: dict[str, Worded]

@@ -5,7 +5,7 @@ readers of names, proofs and picks the other binding flows share."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -99,15 +99,36 @@ def numbered(menu_item: str, titles: Sequence[str]) -> list[str]:
     return [menu_item.format(number=n, title=title) for n, title in enumerate(titles, 1)]
 
 
+def person_words(binding: BindingContent, person: Mapping[str, Any]) -> tuple[str, ...]:
+    """Words that pick a person a WeChat user acts for: 本人 for themselves, how one calls the
+    family member (我妈) for a proxy, and the masked name as shown."""
+    if person.get("kind") == "self":
+        return (*binding.self_words, person["name_masked"])
+    relation = binding.relations.get(person.get("relation") or "")
+    return (*(relation.called if relation else ()), person["name_masked"])
+
+
+def _fits(typed: str, masked: str) -> bool:
+    """True when a name typed in full fits its mask (张秀英 fits 张*英)."""
+    if len(typed) != len(masked) or not masked:
+        return False
+    return all(m in ("*", t) for t, m in zip(typed, masked, strict=True))
+
+
 def pick_lookup(
     hint: str,
     items: Callable[[Data], list[dict[str, Any]]],
     words_of: Callable[[dict[str, Any]], Sequence[str]],
 ) -> Lookup:
-    """A lookup picking one of a list kept in the data, by its number or its words."""
+    """A lookup picking one of a list kept in the data, by its number, its words, or a person's
+    name typed in full."""
 
     def lookup(value: Any, data: Data, _port: Port) -> inputs.ParseResult:
         listed = items(data)
+        typed = inputs.normalise(str(value))
+        named = [item for item in listed if _fits(typed, str(item.get("name_masked") or ""))]
+        if len(named) == 1:
+            return inputs.Parsed(named[0])
         options = [(str(n), words_of(item)) for n, item in enumerate(listed)]
         chosen = inputs.parse_choice(str(value), options)
         if isinstance(chosen, inputs.Parsed):
@@ -212,7 +233,8 @@ def binding_flow(content: Content) -> Flow:
         ending = Unbind(openid, int(chosen(data)["binding_id"]))
         return Done(replies=("{" + UNBIND_RESULT + "}",), effects=(ending,))
 
-    find = pick_lookup(words.pick_hint, bindings, lambda b: (binding_item(binding, b),))
+    find = pick_lookup(words.pick_hint, bindings,
+                       lambda b: (binding_item(binding, b), *person_words(binding, b)))  # fmt: skip
     who_lines = numbered(menu_item, [c.name for c in words.choices.values()])
     return Flow(
         name=BINDING,
@@ -233,6 +255,7 @@ def binding_flow(content: Content) -> Flow:
                 prompt=words.proof_prompt,
                 accepts=proof_kind(words.proof_hint),
                 next=lambda d: None,
+                secret=True,
             ),
             Choose(
                 "relation",
@@ -252,6 +275,7 @@ def binding_flow(content: Content) -> Flow:
                 prompt=words.family_proof_prompt,
                 accepts=proof_kind(words.proof_hint),
                 next=lambda d: None,
+                secret=True,
             ),
             Ask(
                 "unbind_pick",

@@ -10,7 +10,7 @@ from typing import Any
 
 from config.content import Content
 from flows import inputs, place_names
-from flows.binding import name_kind, numbered, pick_lookup, said_word
+from flows.binding import name_kind, numbered, person_words, pick_lookup, said_word
 from flows.effects import RegisterResident, SubmitSelfReport
 from flows.masking import mask_mobile
 from flows.steps import MOBILE, TEXT, Ask, Choose, Data, Done, Flow, Opened, Option, Port
@@ -194,7 +194,9 @@ def update_flow(content: Content) -> Flow:
                     [words.who_prompt, *numbered(menu_item, [label(p) for p in people(d)])]
                 ),
                 accepts=TEXT,
-                lookup=pick_lookup(words.pick_hint, people, lambda p: (label(p),)),
+                lookup=pick_lookup(
+                    words.pick_hint, people, lambda p: (label(p), *person_words(binding, p))
+                ),
                 next=lambda d: STEP_OF[d["preset"]] if d.get("preset") else "what",
             ),
             Choose(

@@ -49,6 +49,8 @@ class Outcome:
     state: State
     replies: tuple[str, ...] = ()
     effects: tuple[Effect, ...] = ()
+    # The message answered a secret question: what it said must not be kept.
+    secret: bool = False
 
 
 def to_json(value: Any) -> Any:
@@ -101,7 +103,11 @@ class Engine:
         flow = self.by_name.get(state.flow or "")
         if flow is None:
             return self._idle(inbound, now, port, notes)
-        return self._answer(flow, state, inbound, now, port, notes)
+        outcome = self._answer(flow, state, inbound, now, port, notes)
+        asked = flow.step(state.step or flow.steps[0].name)
+        if isinstance(asked, Ask) and asked.secret:
+            return dataclasses.replace(outcome, secret=True)
+        return outcome
 
     # -- global commands -----------------------------------------------------------------------
 

@@ -144,6 +144,9 @@ class Ask:
     validate: Callable[[Any, Data, datetime], str | None] | None = None
     next: Callable[[Data], str | None] | None = None
     lookup: Lookup | None = None
+    # The answer proves who someone is (the end of an ID number): the stored message keeps
+    # only asterisks of it.
+    secret: bool = False
 
 
 @dataclass(frozen=True)

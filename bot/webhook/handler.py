@@ -112,11 +112,16 @@ class PushHandler:
         )
         if inbound.kind == "event":
             events.record(session, inbound.event, push.fields, now)
-        reply = self._converse(session, inbound, now)
+        reply, secret = self._converse(session, inbound, now)
+        if secret:
+            inbound_store.redact(session, stored)
         inbound_store.set_reply(session, stored, reply)
         return Handled(reply)
 
-    def _converse(self, session: Session, inbound: Inbound, now: datetime) -> str | None:
+    def _converse(
+        self, session: Session, inbound: Inbound, now: datetime
+    ) -> tuple[str | None, bool]:
+        """The reply to a message, and whether it answered a secret question."""
         row = conversations.load(session, inbound.openid, self.sealer)
         state = State(**row) if row is not None else State()
         port = effects.StorePort(
@@ -141,7 +146,8 @@ class PushHandler:
                 lingering=new.lingering,
                 updated_at=new.updated_at or now,
             )
-        return "\n\n".join(effects.fill(r, facts) for r in outcome.replies) or None
+        reply = "\n\n".join(effects.fill(r, facts) for r in outcome.replies) or None
+        return reply, outcome.secret
 
     def _store_failed(
         self, session: Session, push: Push, inbound: Inbound, now: datetime

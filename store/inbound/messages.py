@@ -108,6 +108,19 @@ def set_reply(
     connection(session).execute(_SET_REPLY, params)
 
 
+_TYPED = ("Content", "Recognition")  # what a resident typed or said, in a push's fields
+SECRET = "******"
+
+
+def redact(session: Session, message_id: int) -> None:
+    """Keep only asterisks of what a message said (it answered a secret question)."""
+    message = session.get(InboundMessage, message_id)
+    if message is not None:
+        message.fields = {k: SECRET if k in _TYPED and v else v for k, v in message.fields.items()}
+        session.add(message)
+        session.flush()
+
+
 _FORGET_RAW = (
     update(InboundMessage)
     .where(InboundMessage.received_at < bindparam("before"), InboundMessage.raw != "")

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.binding.notices import mask_name
 from flows.masking import mask_id_card, mask_mobile
 from store.binding.models import BindAttempt, Registration, ResidentBinding
 from store.db import unit_of_work
+from store.inbound.messages import SECRET
+from store.inbound.models import InboundMessage
 from store.registry.history import Source
 from store.registry.residents import add_resident
 from tests.chat import (
@@ -102,6 +104,12 @@ def test_a_resident_binds_herself_with_the_last_six_of_her_id_number(
             DoesNotAnswer(WOMAN_NAME, WOMAN, WOMAN_MOBILE),
         ],
     )
+    # The message that proved who she is keeps only asterisks; the others are kept as said.
+    with Session(database) as session:
+        messages = session.exec(select(InboundMessage).order_by(col(InboundMessage.id)))
+        said = [message.fields.get("Content") for message in messages]
+    assert said[2:5] == ["我叫张秀英", SECRET, "我的信息"]
+    assert not any(WOMAN[-6:].lower() in str(text) for text in said)
 
 
 def test_a_resident_binds_himself_with_his_mobile_and_may_not_bind_again(

@@ -196,3 +196,39 @@ def test_a_change_dropped_at_the_last_question_is_not_kept(
             Stored(SelfReport, count=0),
         ],
     )
+
+
+def test_whom_a_change_is_about_is_said_in_everyday_words(
+    database: Engine, registry: Registry
+) -> None:
+    # She acts for herself and for her husband: 我自己, 老伴 or his name as typed all choose.
+    bound(registry, OPENID, name=WOMAN_NAME, proof=WOMAN[-6:],
+          proxy_for=(MAN_NAME, MAN[-6:], "spouse"))  # fmt: skip
+    chat = chat_as(database)
+    run(
+        chat,
+        [
+            Sends("更新信息"),
+            Answers(UPDATE.who_prompt),
+            Sends("我自己"),
+            Answers(UPDATE.what_prompt),
+            Sends("返回"),
+            Answers(UPDATE.who_prompt),
+            Sends("我老伴"),
+            Answers(UPDATE.what_prompt),
+            Sends("返回"),
+            Sends(MAN_NAME),
+            Answers(UPDATE.what_prompt),
+            Sends("手机号"),
+            Sends(NEW_MOBILE),
+            Answers(
+                UPDATE.confirm_prompt.format(
+                    name=mask_name(MAN_NAME), field="手机号", value=NEW_MOBILE
+                )
+            ),  # fmt: skip
+            Sends("取消"),
+            Sends("更新信息"),
+            Sends("隔壁老王"),  # nobody she acts for: the hint and the same question
+            Answers(UPDATE.pick_hint, UPDATE.who_prompt),
+        ],
+    )
