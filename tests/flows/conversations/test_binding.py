@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -374,3 +375,44 @@ def test_the_daily_limit_counts_in_the_residents_own_day(
     assert chat.clock.now.date() == NOW.date()
     assert _fail(chat, WOMAN_NAME, WOMAN[-6:]) == BIND.bound.format(name=mask_name(WOMAN_NAME))
     assert chat.clock.now - NOW < timedelta(days=1)
+
+
+def _proof_push(chat: Chat, name: str, proof: str) -> tuple[str | None, list[str], int]:
+    """Up to the proof, then the proof alone watched: the reply, the statements the database
+    ran for it (parameters aside) and how many sealed numbers were opened."""
+    for text in ("绑定", "1", name):
+        chat.says(text)
+    sent: list[str] = []
+
+    def seen(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    opened = 0
+    real_open = type(SEALER).open
+
+    def counting_open(self: object, value: str) -> str:
+        nonlocal opened
+        opened += 1
+        return real_open(self, value)  # type: ignore[arg-type]
+
+    event.listen(chat.database, "before_cursor_execute", seen)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(SEALER), "open", counting_open)
+            reply = chat.says(proof)
+    finally:
+        event.remove(chat.database, "before_cursor_execute", seen)
+    return reply, sent, opened
+
+
+def test_a_stranger_learns_nothing_from_the_answer_or_the_work_behind_it(
+    database: Engine, registry: Registry
+) -> None:
+    # The same words, the same statements in the same order, the same decryptions: for a name
+    # nobody has, and for a resident's real name with a wrong ID tail or a wrong mobile.
+    nobody = _proof_push(chat_as(database, "o_a"), "张秀兰", "123456")
+    wrong_tail = _proof_push(chat_as(database, "o_b"), WOMAN_NAME, "123456")
+    wrong_mobile = _proof_push(chat_as(database, "o_c"), WOMAN_NAME, "13600009999")
+    assert nobody[0] == wrong_tail[0] == wrong_mobile[0] == BIND.failed
+    assert nobody[1] == wrong_tail[1] == wrong_mobile[1]
+    assert nobody[2] == wrong_tail[2] == wrong_mobile[2]
