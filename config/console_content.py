@@ -531,6 +531,7 @@ CONSOLE_KEYS = frozenset(
         "cp_count_waiting",
         "cp_count_not_bound",
         "cp_count_unreachable",
+        "cp_count_closed",
         "cp_changed_help",
         "cp_changed_link",
         "cp_call_title",

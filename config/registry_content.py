@@ -42,8 +42,9 @@ FIELDS = (
     "name", "gender", "birth_date", "id_card", "mobile", "landline", "relation_to_head",
     "household_id", "hukou_status", "residence_status", "notes",
 )  # fmt: skip
-# What a resident's history names besides the fields: their set of tags (store/registry/edits.py).
-HISTORY_FIELDS = (*FIELDS, "tags")
+# What a resident's history names besides the fields: their set of tags (store/registry/edits.py)
+# and their home when they report a move in WeChat (store/binding/self_reports.py).
+HISTORY_FIELDS = (*FIELDS, "tags", "dwelling")
 # Why a value was not taken (flows/identity.py and the registry service give these).
 REASONS = (
     "missing", "too_long", "unknown_code", "date_format", "id_card_length", "id_card_format",

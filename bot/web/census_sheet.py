@@ -18,11 +18,11 @@ from store.registry.census import Change, Comparison, InvalidRow
 def field_words(content: Content, field: str) -> str:
     """A compared field as staff name it."""
     registry = content.registry
+    if field == "dwelling":  # 住址（楼栋房号）: what the sheet compares, not the history's word
+        return registry.quality.dwelling
     if field in registry.fields:
         return registry.fields[field]
     columns = registry.imports.columns
-    if field == "dwelling":
-        return registry.quality.dwelling
     headings = getattr(columns, field, ())
     return headings[0] if headings else field
 

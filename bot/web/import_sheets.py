@@ -49,10 +49,10 @@ def reason_words(row: RowOutcome, content: RegistryContent) -> str:
 def field_words(field: str, content: RegistryContent) -> str:
     """A field as staff name it: its words, or the sheet heading it is read from."""
     columns = content.imports.columns
+    if field == "dwelling":  # the sheet's own headings, 楼栋/单元/房号
+        return "/".join(columns.building[:1] + columns.unit[:1] + columns.room[:1])
     if field in content.fields:
         return content.fields[field]
-    if field == "dwelling":
-        return "/".join(columns.building[:1] + columns.unit[:1] + columns.room[:1])
     headings = getattr(columns, field, ())
     return headings[0] if headings else field
 

@@ -153,7 +153,7 @@ def bind_resident(session: Session, effect: BindResident, context: Context) -> F
     result = bindings.bind_self(
         session, context.sealer, openid=effect.openid, name=effect.name, proof=effect.proof,
         now=context.now, since=day_start(context.now, context.tz),
-        limit=binding.attempts_per_day,
+        limit=binding.attempts_per_day, name_limit=binding.name_attempts_per_day,
     )  # fmt: skip
     name = _name_of(session, effect.openid, result.binding_id) if result.status == BOUND else ""
     return {BIND_RESULT: bind_reply(binding.bind, result.status, name)}
@@ -165,7 +165,7 @@ def request_proxy(session: Session, effect: RequestProxy, context: Context) -> F
     result = bindings.request_proxy(
         session, context.sealer, openid=effect.openid, name=effect.name, proof=effect.proof,
         relation=effect.relation, now=context.now, since=day_start(context.now, context.tz),
-        limit=binding.attempts_per_day,
+        limit=binding.attempts_per_day, name_limit=binding.name_attempts_per_day,
     )  # fmt: skip
     return {BIND_RESULT: bind_reply(binding.bind, result.status)}
 

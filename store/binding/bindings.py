@@ -2,7 +2,8 @@
 
 Matching does the same work whatever its outcome (one query for the candidates, one Sealer.open
 a candidate or one when there is none), so neither the answer nor its time tells a stranger
-whether a name exists. Every try is a BindAttempt, counted against the day's limit.
+whether a name exists. Every try is a BindAttempt, counted against the day's limits: one for the
+WeChat user, and one for the name tried, whoever tries it (the end of an ID number is guessable).
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from config.binding_content import NAME_ATTEMPTS_PER_DAY
 from flows.identity import Clean, check_mobile
 from flows.inputs import normalise
 from flows.masking import mask_numbers_in
 from store.binding.models import (
     ACTIVE,
+    DECEASED,
     ENDED,
     PENDING,
     PROXY,
@@ -47,6 +51,8 @@ _ID_TAIL = re.compile(r"[0-9]{5}[0-9X]")
 _DUMMY_TEXT = "0" * 18
 _dummies: weakref.WeakKeyDictionary[Sealer, str] = weakref.WeakKeyDictionary()
 _LIVE = (PENDING, ACTIVE)
+# A name's hash is told apart from every other look-up hash by this prefix.
+_NAME_HASH = "bind-name:"
 
 
 @dataclass(frozen=True)
@@ -105,16 +111,23 @@ def _proof(raw: str) -> tuple[str, str] | None:
     return None
 
 
+def _name(typed: str) -> str:
+    """A typed name as it is matched and kept."""
+    return normalise(typed)[:MAX_NAME]
+
+
 def _match(session: Session, sealer: Sealer, name: str, proof: str) -> _Match:
-    """The installation's one resident of this name whose ID ends with, or whose mobile is, the
-    proof. One query, and max(1, candidates) opens whatever the outcome."""
+    """The installation's one living resident of this name whose ID ends with, or whose mobile
+    is, the proof. One query, and max(1, candidates) opens whatever the outcome."""
     wanted = _proof(proof)
     columns = (Resident.id, Resident.committee_id, Resident.id_card_sealed, Resident.mobile_sealed)
     # Every committee named, so the (committee, name) index answers: a district has 1,000,000.
     committees = select(Committee.id).scalar_subquery()
+    status = col(Resident.residence_status)
     query = select(*columns).where(
-        col(Resident.committee_id).in_(committees), Resident.name == normalise(name)[:MAX_NAME]
-    )
+        col(Resident.committee_id).in_(committees), Resident.name == _name(name),
+        or_(status.is_(None), status != DECEASED),
+    )  # fmt: skip
     candidates = session.exec(query.order_by(col(Resident.id))).all()
     found: list[tuple[int, int]] = []
     for resident_id, committee_id, id_card_sealed, mobile_sealed in candidates:
@@ -137,6 +150,26 @@ def _attempts_since(session: Session, openid: str, since: datetime) -> int:
     return session.exec(query.where(BindAttempt.openid == openid, BindAttempt.at >= since)).one()
 
 
+def _name_failures_since(session: Session, name_hash: str, since: datetime) -> int:
+    """Failed tries at the name since `since`, from every WeChat user (a refused try is none)."""
+    query = select(func.count()).select_from(BindAttempt).where(
+        BindAttempt.name_hash == name_hash, BindAttempt.at >= since,
+        BindAttempt.matched == False,  # noqa: E712  (SQL, not Python)
+        BindAttempt.reason != LIMITED,
+    )  # fmt: skip
+    return session.exec(query).one()
+
+
+def _limited(
+    session: Session, *, openid: str, name_hash: str, since: datetime, limit: int, name_limit: int
+) -> bool:
+    """True when the openid or the name has used up the day's tries; the same statements
+    whether or not anyone has the name, so the answer tells nothing of it."""
+    if _attempts_since(session, openid, since) >= limit:
+        return True
+    return _name_failures_since(session, name_hash, since) >= name_limit
+
+
 def _attempt(
     session: Session,
     *,
@@ -144,14 +177,24 @@ def _attempt(
     kind: str,
     reason: str,
     committee_id: int | None,
+    name_hash: str,
     now: datetime,
 ) -> None:
     session.add(
         BindAttempt(
             openid=openid, at=now, kind=kind, matched=reason == "matched", reason=reason,
-            committee_id=committee_id,
+            committee_id=committee_id, name_hash=name_hash,
         )
     )  # fmt: skip
+
+
+def _selves(session: Session, resident_id: int, openid: str) -> list[ResidentBinding]:
+    """The active self bindings of the resident or of the openid."""
+    query = select(ResidentBinding).where(
+        ResidentBinding.kind == SELF, ResidentBinding.status == ACTIVE,
+        or_(ResidentBinding.resident_id == resident_id, ResidentBinding.openid == openid),
+    )  # fmt: skip
+    return list(session.exec(query.order_by(col(ResidentBinding.id))))
 
 
 def bind_self(
@@ -164,47 +207,54 @@ def bind_self(
     now: datetime,
     since: datetime,
     limit: int,
+    name_limit: int = NAME_ATTEMPTS_PER_DAY,
 ) -> BindResult:
-    """Bind the openid to the one resident of this name and proof (ID tail or mobile)."""
+    """Bind the openid to the one resident of this name and proof (ID tail or mobile).
+
+    `limit`: tries of the openid since `since`; `name_limit`: failed tries at the name since
+    then, from every WeChat user. Over either, `limited` without matching."""
     sole = sole_committee(session)
-    if _attempts_since(session, openid, since) >= limit:
-        _attempt(session, openid=openid, kind=SELF, reason="limited", committee_id=sole, now=now)
+    name_hash = sealer.lookup_hash(_NAME_HASH + _name(name))
+    tried: dict[str, Any] = {"openid": openid, "kind": SELF, "name_hash": name_hash, "now": now}
+    if _limited(session, openid=openid, name_hash=name_hash, since=since, limit=limit,
+                name_limit=name_limit):  # fmt: skip
+        _attempt(session, reason=LIMITED, committee_id=sole, **tried)
         session.flush()
         return BindResult(LIMITED)
     found = _match(session, sealer, name, proof)
     if found.resident_id is None:
-        _attempt(session, openid=openid, kind=SELF, reason=found.reason, committee_id=sole,
-                 now=now)  # fmt: skip
+        _attempt(session, reason=found.reason, committee_id=sole, **tried)
         session.flush()
         return BindResult(FAILED)
     committee_id = found.committee_id
-    selves = select(ResidentBinding).where(
-        ResidentBinding.kind == SELF, ResidentBinding.status == ACTIVE,
-        or_(ResidentBinding.resident_id == found.resident_id, ResidentBinding.openid == openid),
-    )  # fmt: skip
-    current = list(session.exec(selves.order_by(col(ResidentBinding.id))))
+    current = _selves(session, found.resident_id, openid)
     mine = [b for b in current if b.resident_id == found.resident_id and b.openid == openid]
     if mine:
-        _attempt(session, openid=openid, kind=SELF, reason="matched", committee_id=committee_id,
-                 now=now)  # fmt: skip
+        _attempt(session, reason="matched", committee_id=committee_id, **tried)
         session.flush()
         return BindResult(BOUND, mine[0].id, found.resident_id)
     if any(b.resident_id == found.resident_id for b in current):
-        _attempt(session, openid=openid, kind=SELF, reason="bound_elsewhere",
-                 committee_id=committee_id, now=now)  # fmt: skip
+        _attempt(session, reason="bound_elsewhere", committee_id=committee_id, **tried)
         session.flush()
         return BindResult(FAILED)
-    # One person per WeChat user: binding as someone else ends the earlier self binding.
-    for earlier in current:
-        earlier.status, earlier.ended_at = ENDED, now
-        session.add(earlier)
     binding = ResidentBinding(
         openid=openid, resident_id=found.resident_id, committee_id=committee_id, kind=SELF,
-        status=ACTIVE, given_name=normalise(name)[:MAX_NAME], requested_at=now, decided_at=now,
+        status=ACTIVE, given_name=_name(name), requested_at=now, decided_at=now,
     )  # fmt: skip
-    session.add(binding)
-    _attempt(session, openid=openid, kind=SELF, reason="matched", committee_id=committee_id,
-             now=now)  # fmt: skip
+    try:
+        # Another WeChat user binding as the same resident at this moment: the unique index lets
+        # one of the two in; the savepoint keeps this transaction (and its attempt) alive.
+        with session.begin_nested():
+            # One person per WeChat user: binding as someone else ends the earlier self binding.
+            for earlier in current:
+                earlier.status, earlier.ended_at = ENDED, now
+                session.add(earlier)
+            session.add(binding)
+    except IntegrityError:
+        _attempt(session, reason="bound_elsewhere", committee_id=committee_id, **tried)
+        session.flush()
+        return BindResult(FAILED)
+    _attempt(session, reason="matched", committee_id=committee_id, **tried)
     session.flush()
     return BindResult(BOUND, binding.id, found.resident_id)
 
@@ -220,31 +270,44 @@ def request_proxy(
     now: datetime,
     since: datetime,
     limit: int,
+    name_limit: int = NAME_ATTEMPTS_PER_DAY,
 ) -> BindResult:
-    """Ask to act for a family member: a pending binding, `requested` whether anyone matched."""
+    """Ask to act for a family member: a pending binding, `requested` whether anyone matched.
+
+    Asking again for the same name while the request waits changes that request (what was said
+    last counts) rather than adding one; the limits are bind_self's."""
     sole = sole_committee(session)
-    if _attempts_since(session, openid, since) >= limit:
-        _attempt(session, openid=openid, kind=PROXY, reason="limited", committee_id=sole, now=now)
+    given = _name(name)
+    name_hash = sealer.lookup_hash(_NAME_HASH + given)
+    tried: dict[str, Any] = {"openid": openid, "kind": PROXY, "name_hash": name_hash, "now": now}
+    if _limited(session, openid=openid, name_hash=name_hash, since=since, limit=limit,
+                name_limit=name_limit):  # fmt: skip
+        _attempt(session, reason=LIMITED, committee_id=sole, **tried)
         session.flush()
         return BindResult(LIMITED)
     found = _match(session, sealer, name, proof)
     committee_id = found.committee_id if found.resident_id is not None else sole
-    # Read whether anyone matched or not, so that a match costs no extra statement.
-    live = select(ResidentBinding).where(
+    # Found by what the requester typed, never by whom it matched: the same statements either way.
+    waiting = select(ResidentBinding).where(
         ResidentBinding.openid == openid, ResidentBinding.kind == PROXY,
-        col(ResidentBinding.status).in_(_LIVE),
+        ResidentBinding.status == PENDING, ResidentBinding.given_name == given,
     )  # fmt: skip
-    earlier = [b for b in session.exec(live) if b.resident_id == found.resident_id]
-    binding = earlier[0] if found.resident_id is not None and earlier else None
+    binding = session.exec(waiting.order_by(col(ResidentBinding.id))).first()
     if binding is None:
         binding = ResidentBinding(
             openid=openid, resident_id=found.resident_id, committee_id=committee_id, kind=PROXY,
-            relation=relation[:16], status=PENDING, given_name=normalise(name)[:MAX_NAME],
-            requested_at=now,
+            relation=relation[:16], status=PENDING, given_name=given, requested_at=now,
         )  # fmt: skip
         session.add(binding)
-    _attempt(session, openid=openid, kind=PROXY, reason=found.reason, committee_id=committee_id,
-             now=now)  # fmt: skip
+    else:
+        # One statement whatever changed; a request staff decided meanwhile is left as decided.
+        session.execute(
+            update(ResidentBinding)
+            .where(col(ResidentBinding.id) == binding.id, ResidentBinding.status == PENDING)
+            .values(resident_id=found.resident_id, committee_id=committee_id,
+                    relation=relation[:16])
+        )  # fmt: skip
+    _attempt(session, reason=found.reason, committee_id=committee_id, **tried)
     session.flush()
     return BindResult(REQUESTED, binding.id)
 
@@ -278,6 +341,19 @@ def unbind(session: Session, *, openid: str, binding_id: int, now: datetime) -> 
     return True
 
 
+def end_all(session: Session, *, resident_id: int, now: datetime) -> int:
+    """End every pending and active binding of the resident (self and proxies); how many."""
+    query = select(ResidentBinding).where(
+        ResidentBinding.resident_id == resident_id, col(ResidentBinding.status).in_(_LIVE)
+    )
+    ended = list(session.exec(query))
+    for binding in ended:
+        binding.status, binding.ended_at = ENDED, now
+        session.add(binding)
+    session.flush()
+    return len(ended)
+
+
 def acting_for(session: Session, resident_id: int) -> list[ResidentBinding]:
     """Who acts for a resident: their active and pending bindings, self and proxies."""
     query = select(ResidentBinding).where(
@@ -307,6 +383,18 @@ def pending_proxies(session: Session, scope: Scope) -> list[ResidentBinding]:
     return list(session.exec(query.order_by(*order)))
 
 
+def _end_other_proxies(session: Session, binding: ResidentBinding, now: datetime) -> None:
+    """End the openid's other active proxy bindings for the same resident."""
+    query = select(ResidentBinding).where(
+        ResidentBinding.openid == binding.openid, ResidentBinding.kind == PROXY,
+        ResidentBinding.status == ACTIVE, ResidentBinding.resident_id == binding.resident_id,
+        col(ResidentBinding.id) != binding.id,
+    )  # fmt: skip
+    for other in session.exec(query):
+        other.status, other.ended_at = ENDED, now
+        session.add(other)
+
+
 def decide_proxy(
     session: Session,
     *,
@@ -322,7 +410,9 @@ def decide_proxy(
         ResidentBinding.id == binding_id, ResidentBinding.kind == PROXY,
         visible(session, scope, ResidentBinding.committee_id),
     )  # fmt: skip
-    binding = session.exec(query.with_for_update()).first()
+    # Read again once locked: a copy this session loaded earlier may predate another decision.
+    locked = query.with_for_update().execution_options(populate_existing=True)
+    binding = session.exec(locked).first()
     if binding is None:
         raise Refused("binding_id", "not found", code="binding_unknown")
     if binding.status != PENDING:
@@ -332,6 +422,9 @@ def decide_proxy(
         raise Refused("reason", "say why", code="reason_missing")
     if approve and binding.resident_id is None:
         raise Refused("binding_id", "matched nobody", conflict=True, code="unmatched")
+    if approve:
+        # Asked again after an approval: this approval takes the earlier one's place.
+        _end_other_proxies(session, binding, now)
     binding.status = ACTIVE if approve else REJECTED
     binding.decided_at, binding.decided_by = now, actor.staff_id
     binding.reason = None if approve else why

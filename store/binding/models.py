@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -19,12 +19,17 @@ SELF, PROXY = "self", "proxy"
 KINDS = (SELF, PROXY)
 PENDING, ACTIVE, REJECTED, ENDED = "pending", "active", "rejected", "ended"
 BINDING_STATUSES = (PENDING, ACTIVE, REJECTED, ENDED)
-ACCEPTED, APPROVED, APPLIED = "accepted", "approved", "applied"
+ACCEPTED, APPROVED, APPLIED, REPLACED = "accepted", "approved", "applied", "replaced"
 REGISTRATION_STATUSES = (PENDING, ACCEPTED, REJECTED)
-REPORT_STATUSES = (PENDING, APPROVED, REJECTED, APPLIED)
+# replaced: a newer report of the same field came while it waited, so it can never be approved.
+REPORT_STATUSES = (PENDING, APPROVED, REJECTED, APPLIED, REPLACED)
 REPORT_FIELDS = ("mobile", "dwelling", "residence_status")
 # Why an attempt ended as it did: for staff only, never told to the one who tried.
 ATTEMPT_REASONS = ("matched", "no_match", "several", "bound_elsewhere", "limited")
+# A resident's residence_status once they died: they bind nobody, and nobody acts for them.
+DECEASED = "deceased"
+# One resident has at most one WeChat user bound as themselves: two binding at once cannot both win.
+_ONE_SELF = "kind = 'self' AND status = 'active'"
 
 
 def _fk(target: str, *, nullable: bool = True, index: bool = False) -> Any:
@@ -51,7 +56,11 @@ class ResidentBinding(SQLModel, table=True):
     """A WeChat user bound to a resident: as the resident (self) or for a family member (proxy)."""
 
     __tablename__ = "resident_binding"
-    __table_args__ = (Index("ix_resident_binding_status_kind", "status", "kind"),)
+    __table_args__ = (
+        Index("ix_resident_binding_status_kind", "status", "kind"),
+        Index("uq_resident_binding_one_self", "resident_id", unique=True,
+              sqlite_where=text(_ONE_SELF), postgresql_where=text(_ONE_SELF)),
+    )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)
     openid: str = Field(sa_column=Column(String(64), nullable=False, index=True))
@@ -76,6 +85,7 @@ class BindAttempt(SQLModel, table=True):
     __table_args__ = (
         Index("ix_bind_attempt_openid_at", "openid", "at"),
         Index("ix_bind_attempt_at", "at"),
+        Index("ix_bind_attempt_name_hash_at", "name_hash", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,6 +95,8 @@ class BindAttempt(SQLModel, table=True):
     matched: bool = _flag()
     reason: str = _text(24, nullable=False)  # matched, no_match, several, bound_elsewhere, limited
     committee_id: int | None = _fk("committee.id")
+    # The name tried, as a keyed hash (Sealer.lookup_hash): failures a day are limited per name too.
+    name_hash: str | None = _text(64)
 
 
 class Registration(SQLModel, table=True):
@@ -124,7 +136,7 @@ class SelfReport(SQLModel, table=True):
     value_sealed: str = _text(nullable=False)  # the new value's JSON, sealed
     shown: str = _text(nullable=False, default="")  # the new value as staff see it, masked
     channel: str = _text(16, nullable=False, default="wechat")
-    status: str = _text(8, nullable=False)  # pending, approved, rejected, applied
+    status: str = _text(8, nullable=False)  # pending, approved, rejected, applied, replaced
     created_at: datetime = _when()
     decided_at: datetime | None = _when(nullable=True)
     decided_by: int | None = _fk("staff_user.id")

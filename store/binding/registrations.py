@@ -75,7 +75,8 @@ def register(
     registration.committee_id = place.committee_id if place else sole_committee(session)
     registration.name = clean_name
     registration.mobile_sealed = sealer.seal(checked.value)
-    registration.address = normalise(address)[:MAX_ADDRESS]
+    # Kept in clear for staff: a mobile or ID number typed into it is masked first.
+    registration.address = mask_numbers_in(normalise(address))[:MAX_ADDRESS]
     registration.place_id = place_id
     registration.unit, registration.room = parts["unit"], parts["room"]
     session.add(registration)
@@ -97,7 +98,9 @@ def _pending_one(session: Session, registration_id: int, scope: Scope) -> Regist
     query = select(Registration).where(
         Registration.id == registration_id, visible(session, scope, Registration.committee_id)
     )
-    registration = session.exec(query.with_for_update()).first()
+    # Read again once locked: a copy this session loaded earlier may predate another decision.
+    locked = query.with_for_update().execution_options(populate_existing=True)
+    registration = session.exec(locked).first()
     if registration is None:
         raise Refused("registration_id", "not found", code="registration_unknown")
     if registration.status != PENDING:

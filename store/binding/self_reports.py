@@ -1,25 +1,37 @@
 """Changes a resident (or their approved proxy) asked for in WeChat: applied at once, or kept
-for staff to approve or reject."""
+for staff to approve or reject. A newer change of the same field replaces one still waiting, so
+an older value can never be approved over it; a death reported ends every binding of the
+resident."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from config.registry_content import RESIDENCE_STATUSES
 from flows.identity import Flagged, check_mobile
 from flows.inputs import normalise
 from flows.masking import mask_mobile, mask_numbers_in
-from store.binding.bindings import MAX_REASON
-from store.binding.models import APPLIED, APPROVED, PENDING, REJECTED, REPORT_FIELDS, SelfReport
+from store.binding.bindings import MAX_REASON, end_all
+from store.binding.models import (
+    APPLIED,
+    APPROVED,
+    DECEASED,
+    PENDING,
+    REJECTED,
+    REPLACED,
+    REPORT_FIELDS,
+    SelfReport,
+)
 from store.errors import Refused
 from store.places.models import Place
-from store.registry import homes
+from store.registry import history, homes
 from store.registry.exports import address
 from store.registry.history import Source
-from store.registry.models import Residence, Resident
+from store.registry.models import Dwelling, Residence, Resident
 from store.registry.residents import update_field
 from store.sealing import Sealer
 from store.staff import audit
@@ -27,7 +39,7 @@ from store.staff.scope import Scope
 
 SOURCE = Source.resident("wechat")
 MAX_PART = 16  # a unit or room, as the dwelling keeps it
-PROXY_ONLY = frozenset({"deceased"})  # a resident does not report their own death
+PROXY_ONLY = frozenset({DECEASED})  # a resident does not report their own death
 
 
 def _resident(session: Session, resident_id: int) -> Resident:
@@ -71,28 +83,59 @@ def _checked(
     raise Refused("field", f"one of {', '.join(REPORT_FIELDS)}", code="unknown_field")
 
 
+def _homes(session: Session, resident_id: int) -> list[tuple[Residence, str]]:
+    """Where the resident lives now, each with its home as one line (3栋 2单元 301)."""
+    query = (
+        select(Residence, Dwelling, Place.name)
+        .join(Dwelling, col(Dwelling.id) == col(Residence.dwelling_id))
+        .join(Place, col(Place.id) == col(Dwelling.place_id))
+        .where(Residence.resident_id == resident_id, col(Residence.moved_out).is_(None))
+        .order_by(col(Residence.id))
+    )
+    return [
+        (residence, address(name, home.unit, home.room) or "")
+        for residence, home, name in session.exec(query)
+    ]
+
+
+def _homes_text(living: list[tuple[Residence, str]]) -> str | None:
+    return "、".join(text for _, text in living if text) or None
+
+
+def _now_shown(session: Session, sealer: Sealer, resident: Resident, field: str) -> str | None:
+    """What the registry holds for the field before the change, masked as the history keeps it."""
+    if field == "dwelling":
+        return history.masked(field, _homes_text(_homes(session, resident.id or 0)))
+    if field == "mobile":
+        number = sealer.open(resident.mobile_sealed) if resident.mobile_sealed else None
+        return history.masked(field, number)
+    return history.masked(field, getattr(resident, field, None))
+
+
 def _move(session: Session, resident: Resident, home: dict[str, Any], now: datetime) -> None:
-    """The resident lives at the new home from today; where they lived before ends today."""
+    """The resident lives at the new home from today; where they lived before ends today. The
+    history keeps the change of home as the resident's own."""
     assert resident.id is not None
     dwelling = homes.dwelling(session, resident.committee_id, home["place_id"], home["unit"],
                               home["room"], occupancy=None)  # fmt: skip
-    current = select(Residence).where(
-        Residence.resident_id == resident.id, col(Residence.moved_out).is_(None)
-    )
-    living = list(session.exec(current.order_by(col(Residence.id))))
-    if any(r.dwelling_id == dwelling.id for r in living):
+    living = _homes(session, resident.id)
+    if any(r.dwelling_id == dwelling.id for r, _ in living):
         return
-    for residence in living:
+    for residence, _ in living:
         residence.moved_out = now.date()
         session.add(residence)
-    role = living[0].role if living else "self"
+    role = living[0][0].role if living else "self"
     homes.move_in(session, resident.id, dwelling.id or 0, role, now.date())
+    place = session.get(Place, home["place_id"])
+    new = address(place.name if place else "", home["unit"], home["room"])
+    history.record(session, resident.id, "dwelling", _homes_text(living), new, SOURCE, now)
 
 
 def _apply(
     session: Session, sealer: Sealer, resident: Resident, field: str, value: Any, now: datetime
 ) -> None:
-    """Write the change to the registry as the resident's own; they have looked at it now."""
+    """Write the change to the registry as the resident's own; they have looked at it now. A
+    death ends every binding of the resident (their own and their family's)."""
     assert resident.id is not None
     if field == "dwelling":
         _move(session, resident, value, now)
@@ -100,6 +143,8 @@ def _apply(
         update_field(session, sealer, committee_id=resident.committee_id,
                      resident_id=resident.id, field=field, value=value, source=SOURCE,
                      now=now)  # fmt: skip
+    if field == "residence_status" and value == DECEASED:
+        end_all(session, resident_id=resident.id, now=now)
     resident.last_confirmed_at = now
     session.add(resident)
 
@@ -120,9 +165,17 @@ def submit(
     """Store the change asked for; applied at once unless the field needs staff approval.
 
     `value`: a mobile as typed, a residence status code, or a dwelling as {"place_id", "unit",
-    "room"}. `shown` words the new value for staff (a status's name); else it is derived."""
+    "room"}. `shown` words the new value for staff (a status's name); else it is derived. A
+    report of the same field still waiting is replaced."""
     resident = _resident(session, resident_id)
     clean, derived = _checked(session, resident, field, value, by_proxy)
+    # Where staff decide the older one at this moment, its row lock holds this until they commit.
+    session.execute(
+        update(SelfReport)
+        .where(SelfReport.resident_id == resident_id, SelfReport.field == field,
+               SelfReport.status == PENDING)
+        .values(status=REPLACED, decided_at=now)
+    )  # fmt: skip
     report = SelfReport(
         resident_id=resident_id, openid=openid, by_proxy=by_proxy, field=field,
         value_sealed=sealer.seal_json(clean), shown=mask_numbers_in(shown) if shown else derived,
@@ -150,7 +203,8 @@ def _pending_one(session: Session, report_id: int, scope: Scope) -> tuple[SelfRe
     """The self-report, locked until the transaction ends, and its resident; Refused unless it
     is pending and the resident is within the scope."""
     query = select(SelfReport).where(SelfReport.id == report_id).with_for_update()
-    report = session.exec(query).first()
+    # Read again once locked: a copy this session loaded earlier may predate another decision.
+    report = session.exec(query.execution_options(populate_existing=True)).first()
     resident = session.get(Resident, report.resident_id) if report is not None else None
     if report is None or resident is None or not scope.allows(resident.committee_id):
         raise Refused("report_id", "not found", code="self_report_unknown")
@@ -170,13 +224,14 @@ def approve(
 ) -> SelfReport:
     """Apply a pending self-report to the registry as the resident's; row-locked, audited."""
     report, resident = _pending_one(session, report_id, scope)
+    old = _now_shown(session, sealer, resident, report.field)
     _apply(session, sealer, resident, report.field, sealer.open_json(report.value_sealed), now)
     report.status, report.decided_at, report.decided_by = APPROVED, now, actor.staff_id
     session.add(report)
     audit.record(
         session, actor=actor, action="self_report.approve", object_type="resident_self_report",
         object_id=report.id, committee_id=resident.committee_id, now=now,
-        before={"status": PENDING},
+        before={"status": PENDING, "value": old},
         after={"status": APPROVED, "resident_id": resident.id, "field": report.field,
                "value": report.shown},
     )  # fmt: skip

@@ -1,5 +1,6 @@
 """A resident's answer in WeChat to a campaign's message: 1, their details are right; 2, they
-need changing. The webhook asks `awaiting` whether an answer is pending, then `answer`."""
+need changing. The webhook asks `awaiting` whether an answer is pending, then `answer`. Only one
+who still acts for the resident answers, and nobody answers for one who moved out or died."""
 
 from __future__ import annotations
 
@@ -11,27 +12,36 @@ from sqlmodel import Session, col, select
 
 from store.binding import self_reports
 from store.binding.models import ACTIVE, ResidentBinding
+from store.campaigns.audience import staying
 from store.campaigns.models import ANSWERS, CONFIRMED, SENT, UNREACHABLE, Campaign, CampaignTarget
 from store.errors import Refused
+from store.registry.models import Resident
 
 # Not answered yet; an unreachable one may still answer (a later message of theirs reached us).
 OPEN = (SENT, UNREACHABLE)
 
 
-def _open_targets(openid: str, since: datetime | None) -> Any:
-    """The openid's unanswered targets, newest first, while it still acts for the resident."""
-    still_bound = exists(
+def still_acting() -> Any:
+    """A where-clause on CampaignTarget: its openid still has an active binding to its resident."""
+    return exists(
         select(ResidentBinding.id).where(
             ResidentBinding.openid == CampaignTarget.openid,
             ResidentBinding.resident_id == CampaignTarget.resident_id,
             ResidentBinding.status == ACTIVE,
         )
     )
+
+
+def _open_targets(openid: str, since: datetime | None) -> Any:
+    """The openid's unanswered targets, newest first, while it still acts for the resident and
+    the resident still lives here."""
     query = (
         select(CampaignTarget)
         .join(Campaign, Campaign.id == CampaignTarget.campaign_id)
-        .where(CampaignTarget.openid == openid, col(CampaignTarget.status).in_(OPEN), still_bound)
-    )
+        .join(Resident, Resident.id == CampaignTarget.resident_id)
+        .where(CampaignTarget.openid == openid, col(CampaignTarget.status).in_(OPEN),
+               still_acting(), staying())
+    )  # fmt: skip
     if since is not None:
         query = query.where(col(Campaign.started_at) >= since)
     return query.order_by(col(CampaignTarget.id).desc())

@@ -44,14 +44,18 @@ class Audience:
                    date.fromisoformat(since) if since else None)  # fmt: skip
 
 
+def staying() -> Any:
+    """A where-clause on Resident: neither moved out nor deceased."""
+    status = col(Resident.residence_status)
+    return or_(status.is_(None), status.not_in(LEFT_OUT))
+
+
 def chosen(scope: Scope, audience: Audience, *, sealer: Sealer, today: date, tz: ZoneInfo) -> Any:
     """The query of the residents the audience names, within the scope (ids ascending)."""
     wanted = search.ResidentFilter(
         committee_id=audience.committee_id, place_id=audience.place_id, tag=audience.tag
     )
-    query = search.filtered(scope, wanted, sealer=sealer, today=today)
-    status = col(Resident.residence_status)
-    query = query.where(or_(status.is_(None), status.not_in(LEFT_OUT)))
+    query = search.filtered(scope, wanted, sealer=sealer, today=today).where(staying())
     if audience.unconfirmed_since is not None:
         since = datetime.combine(audience.unconfirmed_since, time(), tz)
         query = query.where(

@@ -20,6 +20,9 @@ SENT, CONFIRMED, CHANGED, NOT_BOUND, UNREACHABLE = (
     "sent", "confirmed", "changed", "not_bound", "unreachable",
 )  # fmt: skip
 TARGET_STATUSES = (SENT, CONFIRMED, CHANGED, NOT_BOUND, UNREACHABLE)
+# Shown, never stored: not answered, and the resident has since moved out or died — nobody is to
+# be asked, reminded or phoned about them any more (store/campaigns/service.py).
+CLOSED = "closed"
 ANSWERS = (CONFIRMED, CHANGED)
 
 

@@ -1,6 +1,6 @@
 """The campaigns' daily work: targets whose message the outbox could not deliver become
 unreachable, and once a campaign is N days old, one reminder to each resident who has not
-answered."""
+answered — through one who still acts for them, and never about one who moved out or died."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
+from store.campaigns.answers import still_acting
+from store.campaigns.audience import staying
 from store.campaigns.details import Details, details_of
 from store.campaigns.models import SENT, UNREACHABLE, Campaign, CampaignTarget
 from store.campaigns.service import KIND, NOT_DELIVERED, batches, key_of, payload_of
@@ -58,14 +60,15 @@ def _remind(
     session: Session, sealer: Sealer, campaign: Campaign, *, now: datetime, tz: ZoneInfo,
     reminder: Reminder,
 ) -> int:  # fmt: skip
-    """Queue the campaign's reminders: to the targets still waiting whose message arrived."""
+    """Queue the campaign's reminders: to the targets still waiting whose message arrived, while
+    their openid still acts for the resident and the resident lives here; others are skipped."""
     assert campaign.id is not None
     query = (
         select(CampaignTarget, Resident)
         .join(Resident, Resident.id == CampaignTarget.resident_id)
         .join(OutboxMessage, OutboxMessage.id == CampaignTarget.message_id)
         .where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.status == SENT,
-               OutboxMessage.status == outbox.SENT)
+               OutboxMessage.status == outbox.SENT, still_acting(), staying())
         .order_by(col(CampaignTarget.id))
     )  # fmt: skip
     waiting = list(session.exec(query))

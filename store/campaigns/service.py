@@ -15,10 +15,11 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from store.binding.models import ACTIVE, ResidentBinding
-from store.campaigns.audience import Audience, chosen
+from store.campaigns.audience import LEFT_OUT, Audience, chosen
 from store.campaigns.details import Details, details_of
 from store.campaigns.models import (
     CHANGED,
+    CLOSED,
     CONFIRMED,
     NOT_BOUND,
     PROXY,
@@ -44,6 +45,8 @@ MAX_TITLE = 100
 REMIND_DAYS = range(1, 61)
 # An outbox message that ended so: its resident was not reached (the outbox's call list too).
 NOT_DELIVERED = (outbox.FAILED, outbox.UNREACHABLE)
+# Stored statuses of a target nobody has answered.
+UNANSWERED = (SENT, NOT_BOUND, UNREACHABLE)
 # (the campaign's message, one resident's details) → the text they are sent: the bot's wording.
 Letter = Callable[[str, Details], str]
 
@@ -58,6 +61,7 @@ class Progress:
     changed: int = 0
     not_bound: int = 0
     unreachable: int = 0
+    closed: int = 0  # not answered, and the resident has since moved out or died
     reminded: int = 0
 
 
@@ -175,8 +179,11 @@ def payload_of(text: str) -> dict[str, Any]:
 
 
 def _locked(session: Session, scope: Scope, campaign_id: int) -> Campaign:
-    query = scope.filter(select(Campaign), Campaign.committee_id)
-    campaign = session.exec(query.where(Campaign.id == campaign_id).with_for_update()).first()
+    """The campaign, locked until the transaction ends and read again once locked: a copy this
+    session loaded before may predate another start."""
+    query = scope.filter(select(Campaign), Campaign.committee_id).where(Campaign.id == campaign_id)
+    locked = query.with_for_update().execution_options(populate_existing=True)
+    campaign = session.exec(locked).first()
     if campaign is None:
         raise Refused("campaign", "not found", code="campaign_unknown")
     return campaign
@@ -249,18 +256,24 @@ def start(
 
 
 def _delivery() -> tuple[Any, Any, Any]:
-    """A target's status as staff see it — a sent one whose message (or reminder) the outbox
-    could not deliver is unreachable — and the two outbox rows it is read from."""
+    """A target's status as staff see it — an unanswered one whose resident moved out or died is
+    closed, a sent one whose message (or reminder) the outbox could not deliver is unreachable —
+    and the two outbox rows it is read from."""
     asked, again = aliased(OutboxMessage), aliased(OutboxMessage)
     failed = or_(col(asked.status).in_(NOT_DELIVERED), col(again.status).in_(NOT_DELIVERED))
-    status = case((and_(CampaignTarget.status == SENT, failed), UNREACHABLE),
+    left = and_(col(CampaignTarget.status).in_(UNANSWERED),
+                col(Resident.residence_status).in_(LEFT_OUT))  # fmt: skip
+    status = case((left, CLOSED), (and_(CampaignTarget.status == SENT, failed), UNREACHABLE),
                   else_=CampaignTarget.status)  # fmt: skip
     return status, asked, again
 
 
 def _joined(query: Any, asked: Any, again: Any) -> Any:
-    return query.outerjoin(asked, asked.id == CampaignTarget.message_id).outerjoin(
-        again, again.id == CampaignTarget.reminder_id
+    """The query with what `_delivery` reads: the target's resident and its two outbox rows."""
+    return (
+        query.join(Resident, Resident.id == CampaignTarget.resident_id)
+        .outerjoin(asked, asked.id == CampaignTarget.message_id)
+        .outerjoin(again, again.id == CampaignTarget.reminder_id)
     )
 
 
@@ -268,7 +281,8 @@ def _progress(found: dict[str, int]) -> Progress:
     return Progress(
         total=found["total"], waiting=found.get(SENT, 0), confirmed=found.get(CONFIRMED, 0),
         changed=found.get(CHANGED, 0), not_bound=found.get(NOT_BOUND, 0),
-        unreachable=found.get(UNREACHABLE, 0), reminded=found["reminded"],
+        unreachable=found.get(UNREACHABLE, 0), closed=found.get(CLOSED, 0),
+        reminded=found["reminded"],
     )  # fmt: skip
 
 
@@ -297,8 +311,8 @@ def progress(session: Session, campaign_ids: Sequence[int]) -> dict[int, Progres
 def call_list(
     session: Session, campaign_id: int, *, page: int, per_page: int
 ) -> tuple[list[CallRow], int]:
-    """One page of the campaign's residents to phone (not bound, or not reached), in the order
-    they were chosen, and how many there are."""
+    """One page of the campaign's residents to phone (not bound, or not reached, and still living
+    here), in the order they were chosen, and how many there are."""
     status, asked, again = _delivery()
     where = (CampaignTarget.campaign_id == campaign_id, status.in_((NOT_BOUND, UNREACHABLE)))
     total = session.execute(
@@ -306,8 +320,7 @@ def call_list(
     ).scalar_one()
     query = _joined(
         select(CampaignTarget, Resident, status, asked.last_error, asked.last_error_code,
-               again.last_error, again.last_error_code)
-        .join(Resident, Resident.id == CampaignTarget.resident_id),
+               again.last_error, again.last_error_code),
         asked, again,
     ).where(*where)  # fmt: skip
     query = query.order_by(col(CampaignTarget.id)).offset((page - 1) * per_page).limit(per_page)

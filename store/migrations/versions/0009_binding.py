@@ -13,6 +13,9 @@ down_revision = '0008'
 branch_labels = None
 depends_on = None
 
+# One resident has at most one WeChat user bound as themselves (store/binding/models.py).
+ONE_SELF = "kind = 'self' AND status = 'active'"
+
 
 def upgrade() -> None:
     op.create_table('bind_attempt',
@@ -23,11 +26,13 @@ def upgrade() -> None:
     sa.Column('matched', sa.Boolean(), nullable=False),
     sa.Column('reason', sa.String(length=24), nullable=False),
     sa.Column('committee_id', sa.Integer(), nullable=True),
+    sa.Column('name_hash', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['committee_id'], ['committee.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('bind_attempt', schema=None) as batch_op:
         batch_op.create_index('ix_bind_attempt_at', ['at'], unique=False)
+        batch_op.create_index('ix_bind_attempt_name_hash_at', ['name_hash', 'at'], unique=False)
         batch_op.create_index('ix_bind_attempt_openid_at', ['openid', 'at'], unique=False)
 
     op.create_table('resident_binding',
@@ -53,6 +58,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resident_binding_openid'), ['openid'], unique=False)
         batch_op.create_index(batch_op.f('ix_resident_binding_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index('ix_resident_binding_status_kind', ['status', 'kind'], unique=False)
+        batch_op.create_index('uq_resident_binding_one_self', ['resident_id'], unique=True,
+                              sqlite_where=sa.text(ONE_SELF), postgresql_where=sa.text(ONE_SELF))
 
     op.create_table('resident_registration',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -115,6 +122,7 @@ def downgrade() -> None:
 
     op.drop_table('resident_registration')
     with op.batch_alter_table('resident_binding', schema=None) as batch_op:
+        batch_op.drop_index('uq_resident_binding_one_self')
         batch_op.drop_index('ix_resident_binding_status_kind')
         batch_op.drop_index(batch_op.f('ix_resident_binding_resident_id'))
         batch_op.drop_index(batch_op.f('ix_resident_binding_openid'))
@@ -122,6 +130,7 @@ def downgrade() -> None:
     op.drop_table('resident_binding')
     with op.batch_alter_table('bind_attempt', schema=None) as batch_op:
         batch_op.drop_index('ix_bind_attempt_openid_at')
+        batch_op.drop_index('ix_bind_attempt_name_hash_at')
         batch_op.drop_index('ix_bind_attempt_at')
 
     op.drop_table('bind_attempt')

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from store.db import unit_of_work
 from store.outbox import messages as outbox
 from store.outbox.models import OutboxMessage
+from store.registry.models import Resident
 from store.staff.models import AuditEntry
 from tests.resident_helpers import (
     MAN,
@@ -142,6 +143,22 @@ def test_saving_then_starting_sends_each_bound_resident_one_message(desk: Desk) 
     row = re.search(r'<tr id="campaign-\d+">(.*?)</tr>', listed, re.S)
     assert row and "冬季核对" in row[1] and "2026-11-30 11:00 开始" in row[1]
     assert '<td data-label="要打电话">1</td>' in row[1]
+
+
+def test_a_resident_who_died_after_the_start_is_counted_apart(desk: Desk) -> None:
+    address = _saved(desk)
+    desk.clerk.post(f"{address}/start", data={"csrf_token": csrf(desk.clerk.get(address).text)})
+    with unit_of_work(desk.database) as session:
+        woman = session.get(Resident, desk.registry.woman)
+        assert woman is not None
+        woman.residence_status = "deceased"
+        session.add(woman)
+    page = desk.clerk.get(address).text
+    tallies = re.search(r'<ul class="cards tallies" id="progress">(.*?)</ul>', page, re.S)
+    assert tallies
+    figures = dict(re.findall(r'<span class="tally">(.*?)</span> <strong>(\d+)</strong>',
+                              tallies[1]))  # fmt: skip
+    assert (figures["还没有回复"], figures["已搬走或去世，不再核对"]) == ("1", "1")
 
 
 def test_starting_twice_sends_nothing_twice(desk: Desk) -> None:

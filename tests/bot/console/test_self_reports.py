@@ -175,3 +175,44 @@ def test_a_move_shows_the_old_home_against_the_new_one(changes: Changes) -> None
         moved_id = report.id
     card = _card(changes.registry.client("clerk").get(PAGE).text, moved_id)
     assert "住址" in card and "3栋 2 301" in card and "3栋 1单元 102" in card
+
+
+def test_a_newer_change_takes_the_place_of_the_one_waiting(changes: Changes) -> None:
+    clerk, database = changes.registry.client("clerk"), changes.registry.database
+    token = csrf(clerk.get(PAGE).text)  # the page as it was before 张秀英 asked again
+    with unit_of_work(database) as session:
+        newer = self_reports.submit(
+            session, SEALER, openid=WOMAN_OPENID, resident_id=changes.registry.woman,
+            by_proxy=False, field="mobile", value="13933334444", needs_approval=True, now=NOW,
+        )  # fmt: skip
+    page = clerk.get(PAGE).text
+    assert "有 2 条信息变更等待审核。" in page
+    assert f'id="self-report-{changes.mobile}"' not in page and "139****2222" not in page
+    assert "139****4444" in _card(page, newer.id or 0)
+    # Approving the older one from the page opened before: it was decided already.
+    stale = clerk.post(f"{PAGE}/{changes.mobile}",
+                       data={"csrf_token": token, "decision": "approve"})  # fmt: skip
+    assert stale.status_code == 200 and "这条申请已经处理过了" in stale.text
+    assert _status(database, changes.mobile) == "replaced" and _notices(database) == []
+    with Session(database) as session:
+        woman = session.get(Resident, changes.registry.woman)
+        assert woman is not None and SEALER.open(woman.mobile_sealed or "") == WOMAN_MOBILE
+
+
+def test_an_approved_move_shows_in_the_residents_history_in_words(changes: Changes) -> None:
+    with unit_of_work(changes.registry.database) as session:
+        report = self_reports.submit(
+            session, SEALER, openid=WOMAN_OPENID, resident_id=changes.registry.woman,
+            by_proxy=False, field="dwelling",
+            value={"place_id": changes.registry.building, "unit": "1", "room": "102"},
+            needs_approval=True, now=NOW,
+        )  # fmt: skip
+    clerk = changes.registry.client("clerk")
+    token = csrf(clerk.get(PAGE).text)
+    done = clerk.post(f"{PAGE}/{report.id}", data={"csrf_token": token, "decision": "approve"})
+    assert done.status_code == 200
+    record = clerk.get(f"/console/residents/{changes.registry.woman}").text
+    history = record.split("变更记录", 1)[1]
+    row = history.split("<tr>", 2)[2].split("</tr>", 1)[0]
+    assert ">住址<" in row and "3栋 2单元 301" in row and "3栋 1单元 102" in row
+    assert "居民本人（微信）" in row and "dwelling" not in record

@@ -225,7 +225,7 @@ def test_whom_a_change_is_about_is_said_in_everyday_words(
                 UPDATE.confirm_prompt.format(
                     name=mask_name(MAN_NAME), field="手机号", value=NEW_MOBILE
                 )
-            ),  # fmt: skip
+            ),
             Sends("取消"),
             Sends("更新信息"),
             Sends("隔壁老王"),  # nobody she acts for: the hint and the same question

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
@@ -21,7 +21,7 @@ from store.binding.models import BindAttempt, ResidentBinding
 from store.db import unit_of_work
 from store.errors import Refused
 from store.registry.history import Source
-from store.registry.residents import add_resident
+from store.registry.residents import add_resident, update_field
 from store.sealing import Sealer
 from store.staff.models import AuditEntry, StaffUser
 from tests.chat import DATA_KEY, SEALER
@@ -61,18 +61,21 @@ def counted(database: Engine) -> Iterator[list[str]]:
 
 
 def bind(database: Engine, openid: str, name: str, proof: str, *, limit: int = 5,
-         since: Any = SINCE, sealer: Sealer = SEALER) -> BindResult:  # fmt: skip
+         name_limit: int = 10, since: Any = SINCE,
+         sealer: Sealer = SEALER) -> BindResult:  # fmt: skip
     with unit_of_work(database) as session:
         return bindings.bind_self(session, sealer, openid=openid, name=name, proof=proof,
-                                  now=NOW, since=since, limit=limit)  # fmt: skip
+                                  now=NOW, since=since, limit=limit,
+                                  name_limit=name_limit)  # fmt: skip
 
 
 def ask_for(database: Engine, openid: str, name: str, proof: str, *, limit: int = 5,
-            sealer: Sealer = SEALER) -> BindResult:  # fmt: skip
+            name_limit: int = 10, sealer: Sealer = SEALER,
+            relation: str = "child") -> BindResult:  # fmt: skip
     with unit_of_work(database) as session:
         return bindings.request_proxy(
-            session, sealer, openid=openid, name=name, proof=proof, relation="child", now=NOW,
-            since=SINCE, limit=limit,
+            session, sealer, openid=openid, name=name, proof=proof, relation=relation, now=NOW,
+            since=SINCE, limit=limit, name_limit=name_limit,
         )  # fmt: skip
 
 
@@ -181,6 +184,84 @@ def test_tries_are_limited_a_day_whatever_their_kind(registry: Registry) -> None
     assert result.status == "bound"
 
 
+def test_a_name_gets_only_so_many_failed_tries_a_day_from_everyone(registry: Registry) -> None:
+    # The end of an ID number is the day of birth plus four characters every mask shows: about
+    # 31 guesses find it, so many WeChat users guessing together are stopped by the name's cap.
+    db = registry.database
+    for n, name in enumerate(("张秀英", " 张秀英 ", "张秀英")):
+        assert bind(db, f"o-guess-{n}", name, f"{n + 1:02d}1234", name_limit=3) == FAILED
+    with counted(db) as existing:
+        assert bind(db, "o-guess-3", "张秀英", WOMAN[-6:], name_limit=3) == BindResult("limited")
+    assert ask_for(db, "o-guess-4", "张秀英", WOMAN[-6:], name_limit=3) == BindResult("limited")
+    assert people(db, "o-guess-3") == [] and people(db, "o-guess-4") == []
+    # A name nobody has is capped alike, with the same statements: the cap tells nothing.
+    for n in range(3):
+        assert bind(db, f"o-other-{n}", "李四", f"{n + 1:02d}1234", name_limit=3) == FAILED
+    with counted(db) as nobody:
+        assert bind(db, "o-other-3", "李四", "001234", name_limit=3) == BindResult("limited")
+    assert nobody == existing
+    # Other names are not touched, and the next day the name may be tried again.
+    assert bind(db, "o-man", "王建国", MAN_MOBILE, name_limit=3).status == "bound"
+    tomorrow = SINCE + timedelta(days=1)
+    with unit_of_work(db) as session:
+        result = bindings.bind_self(session, SEALER, openid="o-woman", name="张秀英",
+                                    proof=WOMAN[-6:], now=tomorrow + timedelta(hours=1),
+                                    since=tomorrow, limit=5, name_limit=3)  # fmt: skip
+    assert result.status == "bound"
+    # The name is kept only as a keyed hash, told apart from the registry's look-up hashes.
+    with Session(db) as session:
+        hashes = {a.name_hash for a in session.exec(select(BindAttempt))}
+    assert "张秀英" not in str(hashes) and SEALER.lookup_hash("张秀英") not in hashes
+
+
+def test_tries_refused_for_one_user_do_not_spend_the_names_tries(registry: Registry) -> None:
+    db = registry.database
+    assert bind(db, "o-x", "张秀英", "001234", limit=1, name_limit=2) == FAILED
+    for _ in range(3):
+        assert bind(db, "o-x", "张秀英", "001234", limit=1, name_limit=2) == BindResult("limited")
+    assert bind(db, "o-woman", "张秀英", WOMAN[-6:], name_limit=2).status == "bound"
+
+
+def test_a_deceased_resident_binds_nobody(registry: Registry) -> None:
+    with unit_of_work(registry.database) as session:
+        update_field(session, SEALER, committee_id=registry.committee_id,
+                     resident_id=registry.woman, field="residence_status", value="deceased",
+                     source=Source.staff(1), now=NOW)  # fmt: skip
+    assert bind(registry.database, "o-woman", "张秀英", WOMAN[-6:]) == FAILED
+    request = ask_for(registry.database, "o-son", "张秀英", WOMAN_MOBILE)
+    assert request.status == "requested"
+    assert binding(registry.database, request.binding_id).resident_id is None
+    assert [r for *_, r in attempts(registry.database, "o-woman")] == ["no_match"]
+
+
+def test_two_users_binding_as_one_resident_at_once_bind_only_one(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another WeChat user's bind as 张秀英 commits between this one's look and its insert.
+    looked = bindings._selves
+
+    def meanwhile(session: Session, resident_id: int, openid: str) -> list[ResidentBinding]:
+        found = looked(session, resident_id, openid)
+        session.connection().execute(insert(ResidentBinding), {
+            "openid": "o-first", "resident_id": resident_id, "kind": "self", "status": "active",
+            "requested_at": NOW, "decided_at": NOW,
+        })  # fmt: skip
+        return found
+
+    earlier = bind(registry.database, "o-late", "王建国", MAN_MOBILE)
+    monkeypatch.setattr(bindings, "_selves", meanwhile)
+    assert bind(registry.database, "o-late", "张秀英", WOMAN[-6:]) == FAILED
+    monkeypatch.undo()
+    assert [r for *_, r in attempts(registry.database, "o-late")] == [
+        "matched", "bound_elsewhere"]  # fmt: skip
+    with Session(registry.database) as session:
+        acting = bindings.acting_for(session, registry.woman)
+    assert [(b.openid, b.kind, b.status) for b in acting] == [("o-first", "self", "active")]
+    # The bind that lost changed nothing: its user is still bound as before.
+    assert people(registry.database, "o-late") == [(registry.man, "self")]
+    assert binding(registry.database, earlier.binding_id).status == "active"
+
+
 def test_binding_as_someone_else_ends_the_earlier_self_binding(registry: Registry) -> None:
     first = bind(registry.database, "o-1", "张秀英", WOMAN[-6:])
     bind(registry.database, "o-1", "王建国", MAN_MOBILE)
@@ -208,6 +289,36 @@ def test_a_proxy_request_answers_requested_whether_or_not_anyone_matched(
     # Asking again for the same person adds no second request.
     assert ask_for(registry.database, "o-son", "张秀英", WOMAN_MOBILE) == matched
     assert people(registry.database, "o-son") == []  # nothing to see before approval
+
+
+def test_asking_again_for_a_name_changes_the_waiting_request_matched_or_not(
+    registry: Registry,
+) -> None:
+    db = registry.database
+    first = ask_for(db, "o-son", "张秀英", "001234")  # a wrong proof: nobody matched
+    with counted(db) as unmatched:
+        again = ask_for(db, "o-son", " 张秀英", "112233")
+    with counted(db) as matched:
+        right = ask_for(db, "o-son", "张秀英", WOMAN[-6:], relation="grandchild")
+    assert first == again == right == BindResult("requested", first.binding_id)
+    assert matched == unmatched  # a repeated request costs the same whether or not it matched
+    # What was said last counts: staff see one request, for 张秀英, as a grandchild.
+    with as_staff(db, registry.clerk) as (session, scope, _):
+        waiting = bindings.pending_proxies(session, scope)
+        assert [(b.id, b.resident_id, b.relation) for b in waiting] == [
+            (first.binding_id, registry.woman, "grandchild")]  # fmt: skip
+    # A request for someone else is a request of its own.
+    assert ask_for(db, "o-son", "王建国", MAN_MOBILE).binding_id != first.binding_id
+
+
+def test_asking_again_after_an_approval_leaves_the_person_listed_once(registry: Registry) -> None:
+    first = ask_for(registry.database, "o-son", "张秀英", WOMAN[-6:])
+    _decide(registry, registry.clerk, first.binding_id, approve=True)
+    again = ask_for(registry.database, "o-son", "张秀英", WOMAN_MOBILE)
+    assert again.binding_id != first.binding_id  # the approved one no longer waits
+    _decide(registry, registry.clerk, again.binding_id, approve=True)
+    assert people(registry.database, "o-son") == [(registry.woman, "proxy")]
+    assert binding(registry.database, first.binding_id).status == "ended"
 
 
 def _decide(registry: Registry, who: StaffUser, binding_id: int | None, *, approve: bool,

@@ -21,10 +21,11 @@ MOBILE = "13700001111"
 
 
 def _register(registry: Registry, openid: str = "o-new", *, place: int | None = None,
-              room: str = "502", name: str = "刘桂兰") -> Registration:  # fmt: skip
+              room: str = "502", name: str = "刘桂兰",
+              address: str = "3栋2单元502") -> Registration:  # fmt: skip
     with unit_of_work(registry.database) as session:
         return registrations.register(
-            session, SEALER, openid=openid, name=name, mobile=MOBILE, address="3栋2单元502",
+            session, SEALER, openid=openid, name=name, mobile=MOBILE, address=address,
             place_id=place, unit="2", room=room, now=NOW,
         )  # fmt: skip
 
@@ -58,6 +59,14 @@ def test_a_registration_waits_for_the_committee_of_its_building(registry: Regist
     # Registering again while waiting changes the one registration rather than adding one.
     again = _register(registry, place=registry.building, room="503")
     assert again.id == waiting.id and again.room == "503"
+
+
+def test_a_number_typed_into_the_address_is_kept_only_masked(registry: Registry) -> None:
+    waiting = _register(registry, address="3栋2单元502 找我女儿 13912345678")
+    assert waiting.address == "3栋2单元502 找我女儿 139****5678"
+    with Session(registry.database) as session:
+        stored = session.get(Registration, waiting.id)
+        assert stored is not None and "13912345678" not in stored.address
 
 
 def test_a_bad_mobile_is_refused(registry: Registry) -> None:

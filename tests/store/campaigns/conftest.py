@@ -72,6 +72,11 @@ def bind(
 @pytest.fixture
 def bound(database: Engine) -> Bound:
     """The registry, its bindings, and 李已故 (deceased) bound by her own WeChat."""
+    return build_bound(database)
+
+
+def build_bound(database: Engine) -> Bound:
+    """The registry, its bindings, and 李已故 (deceased) bound by her own WeChat."""
     registry = build_registry(database)
     with unit_of_work(database) as session:
         late = add_resident(session, SEALER, committee_id=registry.committee_id,

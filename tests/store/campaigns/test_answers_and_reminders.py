@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.campaigns.letters import reminder
-from store.binding import bindings
+from store.binding import bindings, self_reports
 from store.campaigns import answers
 from store.campaigns import service as campaigns
 from store.campaigns.models import CampaignTarget
@@ -26,6 +26,7 @@ from tests.store.campaigns.conftest import (
     SON,
     TZ,
     Bound,
+    as_clerk,
     bind,
     campaign,
     messages,
@@ -165,3 +166,46 @@ def test_a_campaign_not_started_is_never_reminded(bound: Bound) -> None:
     campaign_id = save(bound, days=1)
     assert _remind(bound, 5) == 0
     assert campaign(bound.database, campaign_id).reminded_at is None
+
+
+def test_no_reminder_through_one_who_no_longer_acts_for_the_resident(bound: Bound) -> None:
+    registry = bound.registry
+    campaign_id = start(bound, save(bound, days=3)).campaign.id or 0
+    for resident_id in (registry.woman, registry.man):
+        settle(bound.database, f"campaign:{campaign_id}:{resident_id}", "sent")
+    with unit_of_work(bound.database) as session:  # 王建国's daughter unbinds herself
+        [mine] = bindings.bindings_of(session, DAUGHTER)
+        assert bindings.unbind(session, openid=DAUGHTER, binding_id=mine.id or 0, now=NOW)
+    assert _remind(bound, 3) == 1
+    reminders = [m for m in messages(bound.database) if m.idempotency_key.endswith(":reminder")]
+    assert [m.recipient for m in reminders] == [HERSELF]
+
+
+def _reported(bound: Bound, resident_id: int, status: str, openid: str) -> None:
+    """A family member reports the resident moved away or died, and the clerk approves it."""
+    with unit_of_work(bound.database) as session:
+        report = self_reports.submit(
+            session, SEALER, openid=openid, resident_id=resident_id, by_proxy=True,
+            field="residence_status", value=status, needs_approval=True, now=NOW,
+        )  # fmt: skip
+    with as_clerk(bound) as (session, scope, actor):
+        self_reports.approve(session, SEALER, report_id=report.id or 0, actor=actor,
+                             now=NOW + timedelta(hours=1), scope=scope)  # fmt: skip
+
+
+def test_one_who_moved_out_or_died_is_no_longer_asked_reminded_or_phoned(bound: Bound) -> None:
+    registry = bound.registry
+    campaign_id = start(bound, save(bound, days=3)).campaign.id or 0
+    for resident_id in (registry.woman, registry.man):
+        settle(bound.database, f"campaign:{campaign_id}:{resident_id}", "sent")
+    _reported(bound, registry.woman, "moved_out", HERSELF)  # still bound, but gone
+    _reported(bound, registry.boy, "deceased", SON)  # not bound: he was on the call list
+    assert _awaiting(bound, HERSELF) is None and _answer(bound, HERSELF, "confirmed") is None
+    assert _remind(bound, 3) == 1  # only 王建国, through his daughter
+    reminders = [m for m in messages(bound.database) if m.idempotency_key.endswith(":reminder")]
+    assert [m.recipient for m in reminders] == [DAUGHTER]
+    assert _progress(bound, campaign_id) == campaigns.Progress(
+        total=3, waiting=1, closed=2, reminded=1
+    )
+    with Session(bound.database) as session:
+        assert campaigns.call_list(session, campaign_id, page=1, per_page=50) == ([], 0)

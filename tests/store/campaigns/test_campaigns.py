@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.campaigns.letters import letter
 from store.campaigns import service as campaigns
 from store.campaigns.audience import Audience, counts
 from store.campaigns.models import CampaignTarget
@@ -19,7 +21,7 @@ from store.errors import Refused
 from store.staff import audit
 from store.staff import scope as scopes
 from store.staff.models import AuditEntry
-from tests.chat import SEALER
+from tests.chat import SEALER, WORDS
 from tests.resident_helpers import MAN, MAN_MOBILE, NOW, WOMAN, WOMAN_MOBILE
 from tests.store.campaigns.conftest import (
     DAUGHTER,
@@ -31,6 +33,7 @@ from tests.store.campaigns.conftest import (
     TZ,
     Bound,
     as_clerk,
+    build_bound,
     messages,
     save,
     settle,
@@ -105,6 +108,24 @@ def test_starting_twice_sends_nothing_twice(bound: Bound) -> None:
     assert (refused.value.code, refused.value.conflict) == ("started", True)
     assert len(messages(bound.database)) == 2
     assert len(_targets(bound, campaign_id)) == 3
+
+
+@pytest.mark.postgres_only
+def test_a_start_at_the_same_time_as_another_is_refused_as_started(postgres: Engine) -> None:
+    bound = build_bound(postgres)
+    campaign_id = save(bound)
+    with as_clerk(bound) as (session, scope, actor):
+        # One clerk's page has read the campaign, not started yet...
+        found = campaigns.visible(session, scope, campaign_id)
+        assert found is not None and found.started_at is None
+        # ...when another clerk's start commits.
+        start(bound, campaign_id)
+        with pytest.raises(Refused) as refused:
+            campaigns.start(session, SEALER, campaign_id=campaign_id, scope=scope, actor=actor,
+                            now=NOW + timedelta(seconds=1), tz=TZ,
+                            letter=letter(WORDS, TZ))  # fmt: skip
+    assert (refused.value.code, refused.value.conflict) == ("started", True)
+    assert len(messages(postgres)) == 2 and len(_targets(bound, campaign_id)) == 3
 
 
 def test_starting_is_audited_with_what_was_sent(bound: Bound) -> None:
