@@ -88,9 +88,19 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
+def _refuse_repeated(request: Request) -> None:
+    """Refuse a query parameter given twice: every filter takes one value, and the framework
+    would silently keep only the last (?number=1&number=2 would list number 2)."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        detail = [{"field": repeated[0] or "query", "reason": "given more than once"}]
+        raise HTTPException(422, detail=detail)
+
+
 def declared_only(request: Request) -> None:
     """Refuse a query parameter the matched route does not declare (a mistyped filter would
-    otherwise be ignored and list everyone); for a router's `dependencies`."""
+    otherwise be ignored and list everyone), or one given twice; for a router's `dependencies`."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
@@ -100,6 +110,7 @@ def declared_only(request: Request) -> None:
     if unknown:
         detail = [{"field": unknown[0] or "query", "reason": "not a parameter of this route"}]
         raise HTTPException(422, detail=detail)
+    _refuse_repeated(request)
 
 
 def only(*names: str) -> Callable[[Request], None]:
@@ -112,5 +123,6 @@ def only(*names: str) -> Callable[[Request], None]:
         if unknown:
             detail = [{"field": unknown[0] or "query", "reason": "not a parameter of this route"}]
             raise HTTPException(422, detail=detail)
+        _refuse_repeated(request)
 
     return check

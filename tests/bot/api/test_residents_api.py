@@ -158,6 +158,11 @@ def test_staff_search_by_name_building_tag_age_and_exact_numbers(registry: Regis
     assert _names(registry, name="张", min_age=18) == ["张秀英"]
     typo = registry.client.get("/api/v1/residents?nmae=张", headers=registry.clerk)
     assert (typo.status_code, typo.json()["detail"][0]["field"]) == (422, "nmae")
+    # A filter given twice is refused, not narrowed to its last value.
+    for path in ("/api/v1/residents?name=张&name=王", "/api/v1/households?number=H1&number=H2"):
+        twice = registry.client.get(path, headers=registry.clerk)
+        assert twice.status_code == 422, path
+        assert twice.json()["detail"][0]["reason"] == "given more than once"
 
 
 def test_a_search_matching_more_than_it_counts_says_more(
