@@ -176,13 +176,27 @@ class Engine:
         for flow in self.worded:
             if text in flow.keywords:
                 return self._start(flow, inbound, now, port, notes, answer=False)
-        for flow in self.worded:
-            if text and any(word in text for word in flow.shortcuts):
-                return self._start(flow, inbound, now, port, notes)
-        for flow in self.worded:
-            if text and any(word in text for word in flow.keywords):
-                return self._start(flow, inbound, now, port, notes, answer=False)
+        found = self._said(text)
+        if found is not None:
+            flow, shortcut = found
+            return self._start(flow, inbound, now, port, notes, answer=shortcut)
         return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
+
+    def _said(self, text: str) -> tuple[Flow, bool] | None:
+        """The flow whose word the text holds, the longest word winning ("我的手机号码换了" holds
+        更新信息's 手机号码换了 before 办事指南's 号码); on equal length shortcuts come first, then
+        flows in menu order. The flow, and whether the word was a shortcut (it also answers)."""
+        best: tuple[int, int, int, Flow, bool] | None = None
+        if not text:
+            return None
+        for order, flow in enumerate(self.worded):
+            for rank, words in ((0, flow.shortcuts), (1, flow.keywords)):
+                for word in words:
+                    if word and word in text:
+                        key = (-len(word), rank, order, flow, rank == 0)
+                        if best is None or key[:3] < best[:3]:
+                            best = key
+        return None if best is None else (best[3], best[4])
 
     def _invited(
         self, inbound: Inbound, now: datetime, port: Port, notes: list[str]

@@ -232,3 +232,23 @@ def test_whom_a_change_is_about_is_said_in_everyday_words(
             Answers(UPDATE.pick_hint, UPDATE.who_prompt),
         ],
     )
+
+
+def test_a_change_said_in_passing_goes_to_the_update_not_to_the_office_guide(
+    database: Engine, registry: Registry
+) -> None:
+    # 号码 and 地址 are also the office guide's words; the longer phrase wins.
+    bound(registry, OPENID, name=WOMAN_NAME, proof=WOMAN[-6:])
+    run(
+        chat_as(database),
+        [
+            Sends("我的手机号码换了"),
+            Answers(UPDATE.mobile_prompt),
+            Sends("取消"),
+            Sends("我要改一下住址"),
+            Answers(UPDATE.dwelling_prompt),
+            Sends("取消"),
+            Sends("你们的电话号码是多少"),  # still the office guide's
+            DoesNotAnswer(UPDATE.mobile_prompt, UPDATE.what_prompt),
+        ],
+    )
