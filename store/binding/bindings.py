@@ -93,6 +93,15 @@ class _Match:
     committee_id: int | None = None
 
 
+def reason_given(reason: str, *, required: bool = True) -> str:
+    """A decision's reason as kept and sent (trimmed, personal numbers masked); Refused when a
+    rejection comes without one."""
+    why = mask_numbers_in(reason.strip()[:MAX_REASON])
+    if required and not why:
+        raise Refused("reason", "say why", code="reason_missing")
+    return why
+
+
 def _dummy(sealer: Sealer) -> str:
     """A sealed value made once per Sealer, opened when there is no candidate to open."""
     if sealer not in _dummies:
@@ -417,9 +426,7 @@ def decide_proxy(
         raise Refused("binding_id", "not found", code="binding_unknown")
     if binding.status != PENDING:
         raise Refused("binding_id", "already decided", conflict=True, code="not_pending")
-    why = mask_numbers_in(reason.strip()[:MAX_REASON])
-    if not approve and not why:
-        raise Refused("reason", "say why", code="reason_missing")
+    why = reason_given(reason, required=not approve)
     if approve and binding.resident_id is None:
         raise Refused("binding_id", "matched nobody", conflict=True, code="unmatched")
     if approve:

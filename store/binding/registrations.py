@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from flows.identity import Flagged, check_mobile
 from flows.inputs import normalise
 from flows.masking import mask_numbers_in
-from store.binding.bindings import MAX_NAME, MAX_REASON, visible
+from store.binding.bindings import MAX_NAME, reason_given, visible
 from store.binding.models import (
     ACCEPTED,
     ACTIVE,
@@ -180,9 +180,7 @@ def reject(
 ) -> Registration:
     """Refuse a pending registration with a reason for the resident; row-locked, audited."""
     registration = _pending_one(session, registration_id, scope)
-    why = mask_numbers_in(reason.strip()[:MAX_REASON])
-    if not why:
-        raise Refused("reason", "say why", code="reason_missing")
+    why = reason_given(reason)
     registration.status, registration.reason = REJECTED, why
     registration.decided_at, registration.decided_by = now, actor.staff_id
     session.add(registration)

@@ -15,7 +15,7 @@ from config.registry_content import RESIDENCE_STATUSES
 from flows.identity import Flagged, check_mobile
 from flows.inputs import normalise
 from flows.masking import mask_mobile, mask_numbers_in
-from store.binding.bindings import MAX_REASON, end_all
+from store.binding.bindings import end_all, reason_given
 from store.binding.models import (
     APPLIED,
     APPROVED,
@@ -250,9 +250,7 @@ def reject(
 ) -> SelfReport:
     """Refuse a pending self-report with a reason for the resident; row-locked, audited."""
     report, resident = _pending_one(session, report_id, scope)
-    why = mask_numbers_in(reason.strip()[:MAX_REASON])
-    if not why:
-        raise Refused("reason", "say why", code="reason_missing")
+    why = reason_given(reason)
     report.status, report.reason = REJECTED, why
     report.decided_at, report.decided_by = now, actor.staff_id
     session.add(report)
