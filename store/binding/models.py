@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
-from store.types import UTCDateTime
+from store.columns import fk as _fk
+from store.columns import text as _text
+from store.columns import when as _when
 
 SELF, PROXY = "self", "proxy"
 KINDS = (SELF, PROXY)
@@ -30,22 +32,6 @@ ATTEMPT_REASONS = ("matched", "no_match", "several", "bound_elsewhere", "limited
 DECEASED = "deceased"
 # One resident has at most one WeChat user bound as themselves: two binding at once cannot both win.
 _ONE_SELF = "kind = 'self' AND status = 'active'"
-
-
-def _fk(target: str, *, nullable: bool = True, index: bool = False) -> Any:
-    return Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey(target), nullable=nullable, index=index),
-    )
-
-
-def _text(length: int | None = None, *, nullable: bool = True, default: Any = None) -> Any:
-    kind = Text() if length is None else String(length)
-    return Field(default=default, sa_column=Column(kind, nullable=nullable))
-
-
-def _when(*, nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
 def _flag() -> Any:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.types import JSONType, UTCDateTime
+from store.columns import fk, text, when
+from store.types import JSONType
 
 SELF, PROXY = "self", "proxy"
 SENT, CONFIRMED, CHANGED, NOT_BOUND, UNREACHABLE = (
@@ -26,22 +27,6 @@ CLOSED = "closed"
 ANSWERS = (CONFIRMED, CHANGED)
 
 
-def _fk(target: str, *, nullable: bool = True, index: bool = False) -> Any:
-    return Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey(target), nullable=nullable, index=index),
-    )
-
-
-def _text(length: int | None = None, *, nullable: bool = True, default: Any = None) -> Any:
-    kind = Text() if length is None else String(length)
-    return Field(default=default, sa_column=Column(kind, nullable=nullable))
-
-
-def _when(*, nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
-
-
 class Campaign(SQLModel, table=True):
     """A confirmation campaign: whom it asks (the filter), the wording staff previewed, and when
     it started and reminded."""
@@ -49,17 +34,17 @@ class Campaign(SQLModel, table=True):
     __tablename__ = "campaign"
 
     id: int | None = Field(default=None, primary_key=True)
-    committee_id: int = _fk("committee.id", nullable=False, index=True)
-    title: str = _text(100, nullable=False)
-    created_by: int | None = _fk("staff_user.id")
+    committee_id: int = fk("committee.id", nullable=False, index=True)
+    title: str = text(100, nullable=False)
+    created_by: int | None = fk("staff_user.id")
     # place_id, tag, unconfirmed_since (an ISO date): which of the committee's residents.
     filter: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     # campaigns.yaml's message as it was when staff saved the campaign: what they previewed.
-    message: str = _text(nullable=False, default="")
-    created_at: datetime = _when()
-    started_at: datetime | None = _when(nullable=True)
+    message: str = text(nullable=False, default="")
+    created_at: datetime = when()
+    started_at: datetime | None = when(nullable=True)
     reminder_after_days: int = Field(default=3, sa_column=Column(Integer, nullable=False))
-    reminded_at: datetime | None = _when(nullable=True)
+    reminded_at: datetime | None = when(nullable=True)
 
 
 class CampaignTarget(SQLModel, table=True):
@@ -74,13 +59,13 @@ class CampaignTarget(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = _fk("campaign.id", nullable=False)
-    resident_id: int = _fk("resident.id", nullable=False, index=True)
-    openid: str | None = _text(64)
-    via: str | None = _text(8)  # self, proxy; NULL when not bound
-    status: str = _text(12, nullable=False)  # sent, confirmed, changed, not_bound, unreachable
+    campaign_id: int = fk("campaign.id", nullable=False)
+    resident_id: int = fk("resident.id", nullable=False, index=True)
+    openid: str | None = text(64)
+    via: str | None = text(8)  # self, proxy; NULL when not bound
+    status: str = text(12, nullable=False)  # sent, confirmed, changed, not_bound, unreachable
     # The outbox messages (asked, reminded): their delivery tells whether the target was reached.
     message_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     reminder_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
-    answered_at: datetime | None = _when(nullable=True)
-    reminded_at: datetime | None = _when(nullable=True)
+    answered_at: datetime | None = when(nullable=True)
+    reminded_at: datetime | None = when(nullable=True)
