@@ -16,6 +16,12 @@ from store.registry.models import (
 )
 from store.reports.models import Report, ReportCounter, ReportEvent, ReportFollower, ReportPhoto
 from store.residents.models import Conversation, HumanRequest, NotificationConsent, WeChatUser
+from store.services.models import (
+    ChecklistGiven,
+    ServiceApplication,
+    ServiceApplicationCounter,
+    ServiceApplicationEvent,
+)
 from store.staff.models import (
     ApiToken,
     AuditEntry,
@@ -25,13 +31,48 @@ from store.staff.models import (
     StaffUser,
     SubDistrict,
 )
+from store.understanding.models import UnmatchedMessage
 
 __all__ = [
-    "AccessToken", "ApiToken", "AuditEntry", "BindAttempt", "Campaign", "CampaignTarget",
-    "Committee", "Conversation", "Dwelling", "Household", "HumanRequest", "InboundMessage",
-    "LoginAttempt", "NotificationConsent", "OutboxMessage", "Place", "Registration",
-    "RegistryConflict", "RegistryImport", "Report", "ReportCounter", "ReportEvent",
-    "ReportFollower", "ReportPhoto", "Residence", "Resident", "ResidentBinding", "ResidentChange",
-    "ResidentFlag", "ResidentTag", "SelfReport", "StaffSession", "StaffUser", "SubDistrict",
-    "WeChatUser", "WebhookNonce",
+    "AccessToken",
+    "ApiToken",
+    "AuditEntry",
+    "BindAttempt",
+    "Campaign",
+    "CampaignTarget",
+    "ChecklistGiven",
+    "Committee",
+    "Conversation",
+    "Dwelling",
+    "Household",
+    "HumanRequest",
+    "InboundMessage",
+    "LoginAttempt",
+    "NotificationConsent",
+    "OutboxMessage",
+    "Place",
+    "Registration",
+    "RegistryConflict",
+    "RegistryImport",
+    "Report",
+    "ReportCounter",
+    "ReportEvent",
+    "ReportFollower",
+    "ReportPhoto",
+    "Residence",
+    "Resident",
+    "ResidentBinding",
+    "ResidentChange",
+    "ResidentFlag",
+    "ResidentTag",
+    "SelfReport",
+    "ServiceApplication",
+    "ServiceApplicationCounter",
+    "ServiceApplicationEvent",
+    "StaffSession",
+    "StaffUser",
+    "SubDistrict",
+    "UnmatchedMessage",
+    "WeChatUser",
+    "WebhookNonce",
 ]  # fmt: skip
