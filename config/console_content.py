@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from config.console_registry_keys import REGISTRY_KEYS
+from config.console_services_keys import SERVICES_KEYS
+from config.console_understanding_keys import UNDERSTANDING_KEYS
 
 CONSOLE_KEYS = frozenset(
     (
@@ -200,6 +202,8 @@ CONSOLE_KEYS = frozenset(
         "word_yes",
         "word_no",
         *REGISTRY_KEYS,
+        *SERVICES_KEYS,
+        *UNDERSTANDING_KEYS,
     )
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 import unicodedata
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.application_content import ApplicationContent
 from config.binding_content import BindingContent
 from config.campaign_content import CampaignContent
 from config.console_content import ConsoleText
@@ -26,6 +28,9 @@ from config.registry_content import RegistryContent
 from config.registry_exports import RegistryExports
 from config.report_content import ReportContent
 from config.report_exports import ReportExports
+from config.service_checklist import ChecklistText, ServiceCatalogue, check_fits
+from config.service_content import Service
+from config.understanding_content import FaqContent, UnderstandingContent
 
 NonEmpty = Field(min_length=1)
 
@@ -87,12 +92,17 @@ class Answers(Strict):
 
     yes_words: tuple[str, ...] = NonEmpty
     no_words: tuple[str, ...] = NonEmpty
+    # An answer starting with one of these counts too ("还在滴" is yes, "不漏了" is no).
+    yes_starts: tuple[str, ...] = ()
+    no_starts: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _not_both(self) -> Answers:
-        both = sorted({_fold(w) for w in self.yes_words} & {_fold(w) for w in self.no_words})
-        if both:
-            raise ValueError(f"「{both[0]}」 is both a yes and a no word")
+        for yes, no in (("yes_words", "no_words"), ("yes_starts", "no_starts")):
+            folded_no = {_fold(w) for w in getattr(self, no)}
+            both = sorted({_fold(w) for w in getattr(self, yes)} & folded_no)
+            if both:
+                raise ValueError(f"「{both[0]}」 is in both {yes} and {no}")
         return self
 
 
@@ -292,6 +302,9 @@ FILES: dict[str, type[BaseModel]] = {
     "registry_exports.yaml": RegistryExports,
     "binding.yaml": BindingContent,
     "campaigns.yaml": CampaignContent,
+    "understanding.yaml": UnderstandingContent,
+    "faq.yaml": FaqContent,
+    "applications.yaml": ApplicationContent,
 }
 
 
@@ -309,6 +322,10 @@ class Content:
     registry_exports: RegistryExports
     binding: BindingContent
     campaigns: CampaignContent
+    understanding: UnderstandingContent
+    faq: FaqContent
+    applications: ApplicationContent
+    services: ServiceCatalogue
 
 
 @dataclass(frozen=True)
@@ -348,7 +365,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
     return line
 
 
-def _load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
+def _load_file(
+    path: Path, model: type[BaseModel], context: dict[str, Any] | None = None
+) -> tuple[BaseModel | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text)
@@ -364,7 +383,7 @@ def _load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, li
     if not isinstance(data, dict):
         return None, [Problem(path, 1, "expected a mapping of keys to values at the top")]
     try:
-        return model.model_validate(data), []
+        return model.model_validate(data, context=context), []
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -384,6 +403,39 @@ def load_content(directory: Path) -> Content:
         problems.extend(found)
         if value is not None:
             loaded[name.removesuffix(".yaml")] = value
+    loaded["services"], found = _load_services(directory / "services")
+    problems.extend(found)
     if problems:
         raise ContentError(problems)
     return Content(**loaded)  # type: ignore[arg-type]
+
+
+CATALOGUE = "_catalogue.yaml"  # the 办事清单 flow's words; every other file is one service
+
+
+def _load_services(folder: Path) -> tuple[Any, list[Problem]]:
+    """services/: the checklist's words, then one file per service (key = the file's name)."""
+    words, problems = _load_file(folder / CATALOGUE, ChecklistText)
+    services: list[Service] = []
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == CATALOGUE:
+            continue
+        check = partial(check_fits, words=words) if isinstance(words, ChecklistText) else None
+        context = {"key": path.stem, "check": check}
+        service, found = _load_file(path, Service, context)
+        problems.extend(found)
+        if isinstance(service, Service):
+            services.append(service)
+    if not isinstance(words, ChecklistText):
+        return None, problems
+    files = sorted(p.stem for p in folder.glob("*.yaml") if p.name != CATALOGUE)
+    order = list(words.order)
+    twice = sorted({k for k in order if order.count(k) > 1})
+    wrong = [f"order: {k} is listed twice" for k in twice]
+    wrong += [f"order: {k} has no file services/{k}.yaml" for k in order if k not in files]
+    wrong += [f"order: services/{k}.yaml is not listed" for k in files if k not in order]
+    if wrong:
+        node = yaml.compose((folder / CATALOGUE).read_text(encoding="utf-8"))
+        line = _line_of(node, ("order",))
+        problems.extend(Problem(folder / CATALOGUE, line, reason) for reason in wrong)
+    return ServiceCatalogue.of(words, tuple(services)), problems

@@ -99,11 +99,21 @@ class Category(_Strict):
     key: str = Key
     name: str = NonEmpty
     keywords: tuple[str, ...] = ()
+    # Everyday sentences that mean this category (the front door matches them loosely).
+    phrases: tuple[str, ...] = ()
     examples: str = ""
     urgent: bool = False
+    # Said to the resident as soon as an urgent category is known, and again on submitting.
+    advice: str = ""
     questions: tuple[Question, ...] = ()
     route: Route = Route(role="committee_staff")
     overrides: tuple[Override, ...] = ()
+
+    @model_validator(mode="after")
+    def _urgent_has_advice(self) -> Category:
+        if self.urgent and not self.advice.strip():
+            raise ValueError(f"urgent category {self.key} needs its safety advice (advice)")
+        return self
 
 
 class FlowText(_Worded):

@@ -16,6 +16,7 @@ DEFAULT_DATA_DIR = Path("data")
 # The demo keeps its data apart, so a demo-seeded file is never the production database.
 DEMO_DATABASE_URL = f"sqlite:///{DEFAULT_DATA_DIR / 'demo.db'}"
 DEMO_MEDIA_DIR = DEFAULT_DATA_DIR / "demo-media"
+DEMO_OVERLAY_PATH = DEFAULT_DATA_DIR / "demo-overlay.yaml"
 # Published in this repository (the Makefile's demo target): refused in production.
 DEMO_WECHAT_TOKEN = "linli-demo-token"
 DEMO_AES_KEY = "LinliDemoOnlyKeyNotForProduction01234567890"
@@ -106,6 +107,9 @@ class Settings(BaseSettings):
     wechat_api_timeout_seconds: float = Field(default=5.0, gt=0)
     # Photos residents send with reports, copied from WeChat (which keeps media 3 days).
     media_dir: Path = DEFAULT_DATA_DIR / "media"
+    # Synonyms staff add in the console (没看懂的话), validated at start-up like content; every
+    # web worker must see the same file (one host, or a shared volume).
+    overlay_path: Path = DEFAULT_DATA_DIR / "overlay.yaml"
     # Days a push's raw payload is kept (sealed) for diagnosis; dedup needs only its key.
     raw_retention_days: int = Field(default=3, ge=1, le=90)
     # Where staff reach Linli (https://linli.example.gov.cn): WeCom notices link to the report.
@@ -136,6 +140,8 @@ class Settings(BaseSettings):
                 self.database_url = DEMO_DATABASE_URL
             if "media_dir" not in self.model_fields_set:
                 self.media_dir = DEMO_MEDIA_DIR
+            if "overlay_path" not in self.model_fields_set:
+                self.overlay_path = DEMO_OVERLAY_PATH
         return self
 
     @model_validator(mode="after")

@@ -15,7 +15,9 @@ from flows import inputs
 from flows.effects import BindResident, RequestProxy, Unbind
 from flows.inbound import Inbound
 from flows.steps import (
+    NO,
     TEXT,
+    YES,
     Ask,
     Choose,
     Data,
@@ -175,7 +177,6 @@ def binding_flow(content: Content) -> Flow:
     """绑定身份: bind oneself, ask to act for a family member, or end a binding."""
     binding, menu_item = content.binding, content.bot.menu_item
     words = binding.bind
-    yes, no = content.bot.answers.yes_words, content.bot.answers.no_words
     called = [(code, r.called) for code, r in binding.relations.items()]
     choices = [
         (key, (c.name, *c.words, *(w for _, ws in called for w in ws if key == "proxy")))
@@ -292,7 +293,10 @@ def binding_flow(content: Content) -> Flow:
             Choose(
                 "unbind_confirm",
                 prompt=lambda d: words.unbind_confirm.format(who=binding_item(binding, chosen(d))),
-                options=(Option("yes", words.unbind_yes, yes), Option("no", words.unbind_no, no)),
+                options=(
+                    Option("yes", words.unbind_yes, means=YES),
+                    Option("no", words.unbind_no, means=NO),
+                ),
                 next=lambda d: None,
             ),
         ),

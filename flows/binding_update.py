@@ -13,7 +13,7 @@ from flows import inputs, place_names
 from flows.binding import name_kind, numbered, person_words, pick_lookup, said_word
 from flows.effects import RegisterResident, SubmitSelfReport
 from flows.masking import mask_mobile
-from flows.steps import MOBILE, TEXT, Ask, Choose, Data, Done, Flow, Opened, Option, Port
+from flows.steps import MOBILE, NO, TEXT, YES, Ask, Choose, Data, Done, Flow, Opened, Option, Port
 
 REGISTER, UPDATE = "binding_register", "update_info"
 # What the applier fills into the reply once the store has answered (bot/webhook/effects.py).
@@ -60,7 +60,6 @@ def register_flow(content: Content) -> Flow:
     """登记为新居民: reached from a failed bind (or 登记); staff review it in the console."""
     binding = content.binding
     words = binding.registration
-    yes, no = content.bot.answers.yes_words, content.bot.answers.no_words
 
     def address(value: Any, data: Data, port: Port) -> inputs.ParseResult:
         if len(str(value)) > ADDRESS_LONGEST:
@@ -94,7 +93,10 @@ def register_flow(content: Content) -> Flow:
             Choose(
                 "confirm",
                 prompt=summary,
-                options=(Option("submit", words.submit, yes), Option("discard", words.discard, no)),
+                options=(
+                    Option("submit", words.submit, means=YES),
+                    Option("discard", words.discard, means=NO),
+                ),
             ),
         ),
         done=finish,
@@ -105,7 +107,6 @@ def update_flow(content: Content) -> Flow:
     """更新信息: whom (when one acts for several), what, the new value, confirm."""
     binding, menu_item = content.binding, content.bot.menu_item
     words = binding.update
-    yes, no = content.bot.answers.yes_words, content.bot.answers.no_words
     field_options = [(code, words.field_words.get(code, ())) for code in binding.fields]
 
     def label(person: dict[str, Any]) -> str:
@@ -228,7 +229,10 @@ def update_flow(content: Content) -> Flow:
             Choose(
                 "confirm",
                 prompt=summary,
-                options=(Option("submit", words.submit, yes), Option("discard", words.discard, no)),
+                options=(
+                    Option("submit", words.submit, means=YES),
+                    Option("discard", words.discard, means=NO),
+                ),
                 next=lambda d: None,
             ),
         ),

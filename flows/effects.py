@@ -117,3 +117,36 @@ class AnswerCampaign(Effect):
 
     openid: str
     answer: str
+
+
+@dataclass(frozen=True)
+class NotUnderstood(Effect):
+    """A message reached the fallback (the menu and 人工): kept, numbers masked, for staff to
+    group and turn into a synonym."""
+
+    openid: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GiveChecklist(Effect):
+    """A resident was given a service's personal checklist (办事清单): the service and the
+    version of its file, the condition answers, and (after a walk-through) what is missing."""
+
+    openid: str
+    service: str
+    version: str
+    answers: tuple[tuple[str, str], ...] = ()  # (condition key, option key)
+    items: tuple[str, ...] = ()  # the document keys the checklist listed
+    missing: tuple[str, ...] | None = None  # None: no walk-through; () : nothing missing
+
+
+@dataclass(frozen=True)
+class SubmitApplication(Effect):
+    """A resident applied in chat for a service the committee handles itself (开具居住证明);
+    the reply's {reference} is filled in."""
+
+    openid: str
+    service: str
+    version: str
+    fields: tuple[tuple[str, str], ...]  # (field key, what the resident answered)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from config.content import BotText
 from flows import inputs
-from flows.effects import Effect, RequestHuman
+from flows.effects import Effect, NotUnderstood, RequestHuman
 from flows.inbound import Inbound
 from flows.steps import (
+    NO,
+    YES,
     YES_NO,
     Ask,
     Choose,
@@ -24,8 +26,15 @@ from flows.steps import (
     Step,
     option_words,
 )
+from flows.understanding.acts import FRONT_DOOR, REPORT_FLOW, candidates_of, handing
+from flows.understanding.entries import flow_entries
+from flows.understanding.intents import FLOW, HUMAN, Intent
+from flows.understanding.matcher import Matcher, build_matcher
 
 MAX_FAILURES = 3
+# A message sent before the question it answers (a location first): the first step that takes
+# it is answered with it, so the report does not ask for the place again.
+KEPT = "kept_message"
 
 
 @dataclass
@@ -62,10 +71,26 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def menu_of(flows: Sequence[Flow], texts: BotText) -> str:
+    """The numbered main menu of the listed flows."""
+    lines = [texts.menu_header]
+    listed = [flow for flow in flows if flow.listed]
+    lines += [texts.menu_item.format(number=n, title=f.title) for n, f in enumerate(listed, 1)]
+    lines.append(texts.menu_footer)
+    return "\n".join(lines)
+
+
 class Engine:
     """Runs the registered flows and owns the global commands, the menu and idle time-outs."""
 
-    def __init__(self, flows: Sequence[Flow], texts: BotText, *, timeout: timedelta) -> None:
+    def __init__(
+        self,
+        flows: Sequence[Flow],
+        texts: BotText,
+        *,
+        timeout: timedelta,
+        matcher: Callable[[], Matcher] | None = None,
+    ) -> None:
         self.by_name = {flow.name: flow for flow in flows}
         # The menu numbers only the listed flows; unlisted ones Linli starts itself.
         self.flows = tuple(flow for flow in flows if flow.listed)
@@ -75,13 +100,21 @@ class Engine:
         )
         self.texts = texts
         self.timeout = timeout
+        if matcher is None:  # the flows' own words only (engines built directly, in tests)
+            words_only = build_matcher(flow_entries(self.worded))
+            matcher = lambda: words_only  # noqa: E731
+        # The current matcher: swapped when staff add a synonym (the overlay), never rebuilt here.
+        self.matcher = matcher
         commands = texts.commands
         self.commands = {
             inputs.normalise(word).lower(): name
             for name in ("menu", "cancel", "back", "human")
             for word in getattr(commands, name)
         }
-        self.answers = inputs.Answers.of(texts.answers.yes_words, texts.answers.no_words)
+        answers = texts.answers
+        self.answers = inputs.Answers.of(
+            answers.yes_words, answers.no_words, answers.yes_starts, answers.no_starts
+        )
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -170,33 +203,64 @@ class Engine:
         invited = self._invited(inbound, now, port, notes)
         if invited is not None:
             return invited
+        if not inbound.has_words:
+            return self._sent_first(inbound, now, port, notes)
         text = inputs.normalise(inbound.text)
         if text.isdigit() and 1 <= int(text) <= len(self.flows):
             return self._start(self.flows[int(text) - 1], inbound, now, port, notes, answer=False)
         for flow in self.worded:
             if text in flow.keywords:
                 return self._start(flow, inbound, now, port, notes, answer=False)
-        found = self._said(text)
-        if found is not None:
-            flow, shortcut = found
-            return self._start(flow, inbound, now, port, notes, answer=shortcut)
-        return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
+        understood = self.matcher().understand(text)
+        if understood.best is not None and self._reaches(understood.best):
+            return self._act(understood.best, inbound, now, port, notes)
+        offered = [intent for intent in understood.candidates if self._reaches(intent)]
+        if offered and FRONT_DOOR in self.by_name:
+            given = {"candidates": candidates_of(tuple(offered)), "said": inbound.text.strip()}
+            asked = self._start(self.by_name[FRONT_DOOR], inbound, now, port, notes,
+                                answer=False, given=given)  # fmt: skip
+            # Anything but a choice is read afresh, as a first message (not a failure).
+            choosing = dataclasses.replace(asked.state, lingering=True)
+            return dataclasses.replace(asked, state=choosing)
+        menu = self.menu()
+        effect = NotUnderstood(inbound.openid, inbound.text.strip())
+        return Outcome(State(updated_at=now), (*notes, self.texts.not_understood, menu), (effect,))
 
-    def _said(self, text: str) -> tuple[Flow, bool] | None:
-        """The flow whose word the text holds, the longest word winning ("我的手机号码换了" holds
-        更新信息's 手机号码换了 before 办事指南's 号码); on equal length shortcuts come first, then
-        flows in menu order. The flow, and whether the word was a shortcut (it also answers)."""
-        best: tuple[int, int, int, Flow, bool] | None = None
-        if not text:
-            return None
-        for order, flow in enumerate(self.worded):
-            for rank, words in ((0, flow.shortcuts), (1, flow.keywords)):
-                for word in words:
-                    if word and word in text:
-                        key = (-len(word), rank, order, flow, rank == 0)
-                        if best is None or key[:3] < best[:3]:
-                            best = key
-        return None if best is None else (best[3], best[4])
+    def _reaches(self, intent: Intent) -> bool:
+        """True when a flow here can act on the intent (a service needs 办事清单)."""
+        handed = handing(intent, "")
+        name = handed[0] if handed is not None else FRONT_DOOR
+        return intent.kind == HUMAN or name in self.by_name
+
+    def _act(
+        self, intent: Intent, inbound: Inbound, now: datetime, port: Port, notes: list[str]
+    ) -> Outcome:
+        """Act on what the resident clearly meant: a flow said in passing (its shortcut also
+        answers its first step), a person, or the front door's answer or hand-over."""
+        if intent.kind == FLOW:
+            flow = self.by_name[intent.key]
+            text = inputs.normalise(inbound.text)
+            shortcut = any(word and word in text for word in flow.shortcuts)
+            return self._start(flow, inbound, now, port, notes, answer=shortcut)
+        if intent.kind == HUMAN:
+            return self._human(State(), inbound, now, port, notes)
+        choice = {"choice": candidates_of((intent,))[0], "said": inbound.text.strip()}
+        return self._start(self.by_name[FRONT_DOOR], inbound, now, port, notes,
+                           answer=False, given=choice)  # fmt: skip
+
+    def _sent_first(self, inbound: Inbound, now: datetime, port: Port, notes: list[str]) -> Outcome:
+        """A photo or a location before any word (随手拍): a report begins with it kept."""
+        report = self.by_name.get(REPORT_FLOW)
+        if report is None:
+            return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
+        if inbound.kind == "image":
+            photo = to_json(inputs.parse_image(inbound.media_id, inbound.pic_url).value)  # type: ignore[union-attr]
+            given: dict[str, Any] = {"photos": [photo]}
+        else:
+            kept = {"kind": inbound.kind, "lat": inbound.lat, "lng": inbound.lng,
+                    "label": inbound.label}  # fmt: skip
+            given = {KEPT: kept}
+        return self._start(report, inbound, now, port, notes, answer=False, given=given)
 
     def _invited(
         self, inbound: Inbound, now: datetime, port: Port, notes: list[str]
@@ -243,9 +307,15 @@ class Engine:
             history.append(first.name)
             following = flow.after(first, data)
             first = flow.step(following) if following is not None else None
-        if first is None:  # a flow that only answers (我的报事)
+        if first is None:  # a flow that only answers (我的报事), or hands over (front door)
             done = flow.done(data, openid=inbound.openid, now=now, port=port)
-            return Outcome(State(updated_at=now), (*notes, *done.replies), done.effects)
+            went_on = self._went_on(done, inbound, now, port, notes)
+            if went_on is not None:
+                return went_on
+            after = State(updated_at=now)
+            if flow.linger and flow.steps:  # a given guide topic: a number then picks another
+                after = State(flow.name, flow.steps[0].name, {}, [], 0, now, lingering=True)
+            return Outcome(after, (*notes, *done.replies), done.effects)
         state = State(flow.name, first.name, data, history, 0, now)
         if answer and isinstance(self._parse(first, inbound, now, data, port), inputs.Parsed):
             return self._answer(flow, state, inbound, now, port, notes)
@@ -297,18 +367,43 @@ class Engine:
             if following in history:  # a loop (e.g. 重新输入): the way back is as the first time
                 history = history[: history.index(following)]
             moved = State(flow.name, following, data, history, 0, now)
+            kept = self._kept(flow.step(following), moved, inbound.openid, now, port)
+            if kept is not None:
+                data = {k: v for k, v in data.items() if k != KEPT}
+                moved = dataclasses.replace(moved, data=data)
+                return self._answer(flow, moved, kept, now, port, notes)
             return self._reply(moved, now, *notes, self.prompt(flow.step(following), data))
         done = flow.done(data, openid=inbound.openid, now=now, port=port)
-        handed = self.by_name.get(done.then or "")
-        if handed is not None:  # the conversation goes straight on into the next flow
-            said = (*notes, *done.replies)
-            went_on = self._start(handed, inbound, now, port, list(said), answer=False,
-                                  given=done.given)  # fmt: skip
-            return dataclasses.replace(went_on, effects=(*done.effects, *went_on.effects))
+        went_on = self._went_on(done, inbound, now, port, notes)
+        if went_on is not None:
+            return went_on
         after = State(updated_at=now)
         if flow.linger:
             after = State(flow.name, flow.steps[0].name, {}, [], 0, now, lingering=True)
         return Outcome(after, (*notes, *done.replies), done.effects)
+
+    def _went_on(
+        self, done: Done, inbound: Inbound, now: datetime, port: Port, notes: list[str]
+    ) -> Outcome | None:
+        """The flow a finished one names (`then`) started straight away, or None."""
+        handed = self.by_name.get(done.then or "")
+        if handed is None:
+            return None
+        said = (*notes, *done.replies)
+        went_on = self._start(handed, inbound, now, port, list(said), answer=False,
+                              given=done.given)  # fmt: skip
+        return dataclasses.replace(went_on, effects=(*done.effects, *went_on.effects))
+
+    def _kept(
+        self, step: Step, state: State, openid: str, now: datetime, port: Port
+    ) -> Inbound | None:
+        """The message kept for a later question (KEPT), when this step takes it."""
+        kept = state.data.get(KEPT)
+        if not isinstance(kept, dict):
+            return None
+        inbound = Inbound(openid=openid, at=now, **kept)
+        parsed = self._parse(step, inbound, now, state.data, port)
+        return inbound if isinstance(parsed, inputs.Parsed) else None
 
     def _collect(
         self,
@@ -343,7 +438,7 @@ class Engine:
         if isinstance(step, Choose):
             if not inbound.has_words:
                 return inputs.Invalid("hint.choice")
-            return inputs.parse_choice(inbound.text, option_words(step.options))
+            return self._choose(step, inbound.text)
         result = self._read(step.accepts, inbound, now)
         if isinstance(result, inputs.Parsed) and isinstance(step, Ask) and step.validate:
             hint = step.validate(result.value, data, now)
@@ -352,6 +447,19 @@ class Engine:
         if isinstance(result, inputs.Parsed) and isinstance(step, Ask) and step.lookup:
             return step.lookup(result.value, data, port)
         return result
+
+    def _choose(self, step: Choose, text: str) -> inputs.ParseResult:
+        """An option by number or its words; a confirm's yes or no also in everyday words."""
+        chosen = inputs.parse_choice(text, option_words(step.options))
+        meant = {o.means: o.key for o in step.options if o.means}
+        if isinstance(chosen, inputs.Parsed) or not meant:
+            return chosen
+        said = inputs.parse_yes_no(text, self.answers)
+        if isinstance(said, inputs.Parsed):
+            key = meant.get(YES if said.value else NO)
+            if key is not None:
+                return inputs.Parsed(key)
+        return chosen
 
     def _read(self, kind: InputKind, inbound: Inbound, now: datetime) -> inputs.ParseResult:
         """An answer of a typed kind; yes or no in the committee's words (bot.yaml answers)."""
@@ -381,13 +489,7 @@ class Engine:
 
     def menu(self) -> str:
         """The numbered main menu, built from the registered flows only."""
-        lines = [self.texts.menu_header]
-        lines += [
-            self.texts.menu_item.format(number=n, title=flow.title)
-            for n, flow in enumerate(self.flows, 1)
-        ]
-        lines.append(self.texts.menu_footer)
-        return "\n".join(lines)
+        return menu_of(self.flows, self.texts)
 
     @staticmethod
     def _reply(state: State, now: datetime, *replies: str) -> Outcome:

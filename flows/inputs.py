@@ -175,6 +175,11 @@ def parse_choice(text: str, options: Sequence[tuple[str, Sequence[str]]]) -> Par
             return Parsed(options[n - 1][0])
         return Invalid(HINT_CHOICE)
 
+    # The start of one option's words ("确认" for 确认提交, "不提交" for 不提交了).
+    started = {key for key, w in words if len(cleaned) >= 2 and w.startswith(cleaned)}
+    if len(started) == 1:
+        return Parsed(started.pop())
+
     hits: list[tuple[int, int, str]] = []
     for key, w in words:
         start = cleaned.find(w)
@@ -205,29 +210,52 @@ def parse_text(text: str, *, min_len: int = 1, max_len: int = 500) -> ParseResul
 
 @dataclass(frozen=True)
 class Answers:
-    """The words that answer yes or no (bot.yaml `answers`), folded as answers are."""
+    """The words that answer yes or no (bot.yaml `answers`), folded as answers are, and the
+    starts that answer too ("还在滴", "不漏了")."""
 
     yes: frozenset[str]
     no: frozenset[str]
+    yes_starts: tuple[str, ...] = ()
+    no_starts: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, yes: Sequence[str], no: Sequence[str]) -> Answers:
+    def of(
+        cls,
+        yes: Sequence[str],
+        no: Sequence[str],
+        yes_starts: Sequence[str] = (),
+        no_starts: Sequence[str] = (),
+    ) -> Answers:
         """The committee's yes and no words, folded once."""
-        return cls(_folded(yes), _folded(no))
+        return cls(_folded(yes), _folded(no), tuple(_folded(yes_starts)), tuple(_folded(no_starts)))
 
 
 def _folded(words: Sequence[str]) -> frozenset[str]:
     return frozenset(normalise(word).casefold() for word in words)
 
 
+# Said after a yes or no without changing it: "是的呀", "没了哦", "好的谢谢".
+_ANSWER_TAIL = re.compile(r"(?:[了啦呀哦啊吧呢嘛的]|谢谢|谢了|唔该)+$")
+
+
 def parse_yes_no(text: str, answers: Answers) -> ParseResult:
-    """Read a yes/no answer with the committee's words; Parsed(True) or Parsed(False)."""
+    """Read a yes/no answer with the committee's words and starts; Parsed(True/False)."""
     # "?" is deliberately not stripped: "是?" is a question back, not a consent.
-    cleaned = normalise(text).casefold().rstrip(_TRAILING_PUNCT)
-    if cleaned in answers.yes:
-        return Parsed(True)
-    if cleaned in answers.no:
-        return Parsed(False)
+    cleaned = normalise(text).casefold().rstrip(_TRAILING_PUNCT).replace(" ", "")
+    for said in (cleaned, _ANSWER_TAIL.sub("", cleaned)):
+        if said in answers.yes:
+            return Parsed(True)
+        if said in answers.no:
+            return Parsed(False)
+    if "?" in cleaned:
+        return Invalid(HINT_YES_NO)
+    starts = [(len(w), True) for w in answers.yes_starts if cleaned.startswith(w)]
+    starts += [(len(w), False) for w in answers.no_starts if cleaned.startswith(w)]
+    if starts:
+        longest = max(length for length, _ in starts)
+        meanings = {meaning for length, meaning in starts if length == longest}
+        if len(meanings) == 1:
+            return Parsed(meanings.pop())
     return Invalid(HINT_YES_NO)
 
 

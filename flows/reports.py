@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,9 @@ from flows.effects import AnswerFollowUp, FileReport, FollowReport
 from flows.inbound import Inbound
 from flows.steps import (
     IMAGE,
+    NO,
     TEXT,
+    YES,
     YES_NO,
     Ask,
     Choose,
@@ -33,7 +35,13 @@ FOLLOW_UP_LATE = "report_follow_up_late"
 DESCRIPTION_MIN = 6
 
 
-def _category_kind(categories: Sequence[Category], hint: str) -> InputKind:
+# Guesses a category's key from a sentence (the front door's matcher), or None.
+Guess = Callable[[str], str | None]
+
+
+def _category_kind(
+    categories: Sequence[Category], hint: str, guesser: Guess | None = None
+) -> InputKind:
     """A category by number, name or keyword; otherwise guessed from a sentence."""
     options = [(c.key, (c.name, *c.keywords)) for c in categories]
 
@@ -48,7 +56,7 @@ def _category_kind(categories: Sequence[Category], hint: str) -> InputKind:
         if direct:
             return inputs.Parsed({"key": chosen.value, "guessed": False, "said": ""})  # type: ignore[union-attr]
         said = inbound.text.strip()
-        guess = _guess(text, categories)
+        guess = _guess(text, categories, guesser)
         if guess is None and (len(text) < 2 or text.isdigit()):
             return inputs.Invalid(hint)
         return inputs.Parsed({"key": guess, "guessed": guess is not None, "said": said})
@@ -56,8 +64,12 @@ def _category_kind(categories: Sequence[Category], hint: str) -> InputKind:
     return InputKind("report_category", parse, hint)
 
 
-def _guess(text: str, categories: Sequence[Category]) -> str | None:
-    """The category whose longest keyword appears in the sentence (其他 is never guessed)."""
+def _guess(text: str, categories: Sequence[Category], guesser: Guess | None = None) -> str | None:
+    """The category the sentence is about: by the front door's matcher when given, else the
+    one whose longest keyword appears in it (其他 is never guessed)."""
+    if guesser is not None:
+        key = guesser(text)
+        return key if key in {c.key for c in categories} - {"other"} else None
     best: tuple[int, str] | None = None
     for category in categories:
         if category.key == "other":
@@ -90,11 +102,15 @@ def _description(data: Data) -> str:
     return data.get("description") or data["category"]["said"]
 
 
-def report_flow(content: ReportContent, yes_words: Sequence[str], no_words: Sequence[str]) -> Flow:
+def _advised(category: Category, said: str) -> str:
+    """An urgent category's safety advice first (有明火请拨打119), then what is said."""
+    return f"{category.advice}\n{said}" if category.urgent and category.advice else said
+
+
+def report_flow(content: ReportContent, *, guess: Guess | None = None) -> Flow:
     """我要报事: category, description, place, duplicates, extra questions, photos, confirm;
-    yes/no questions take the committee's yes and no words (bot.yaml `answers`)."""
+    yes/no questions and confirms take the committee's yes and no words (bot.yaml `answers`)."""
     words, policy, categories = content.flow, content.policy, content.categories
-    yes, no = tuple(yes_words), tuple(no_words)
     by_key = {c.key: c for c in categories}
     category_lines = [
         words.category_item.format(number=n, name=c.name) for n, c in enumerate(categories, 1)
@@ -212,7 +228,7 @@ def report_flow(content: ReportContent, yes_words: Sequence[str], no_words: Sequ
             lng=place["lng"],
             photos=tuple((p["media_id"], p.get("pic_url") or "") for p in data.get("photos", [])),
         )
-        return Done(replies=(words.submitted,), effects=(effect,))
+        return Done(replies=(_advised(category, words.submitted),), effects=(effect,))
 
     question_steps: list[Step] = [
         Ask(
@@ -228,7 +244,7 @@ def report_flow(content: ReportContent, yes_words: Sequence[str], no_words: Sequ
         Ask(
             "category",
             prompt="\n".join([words.category_prompt, *category_lines]),
-            accepts=_category_kind(categories, words.category_hint),
+            accepts=_category_kind(categories, words.category_hint, guess),
             next=lambda d: (
                 "confirm_category"
                 if d["category"]["guessed"]
@@ -239,10 +255,13 @@ def report_flow(content: ReportContent, yes_words: Sequence[str], no_words: Sequ
         ),
         Choose(
             "confirm_category",
-            prompt=lambda d: words.confirm_category.format(name=by_key[d["category"]["key"]].name),
+            prompt=lambda d: _advised(
+                by_key[d["category"]["key"]],
+                words.confirm_category.format(name=by_key[d["category"]["key"]].name),
+            ),
             options=(
-                Option("yes", words.confirm_yes, yes),
-                Option("no", words.confirm_no, no),
+                Option("yes", words.confirm_yes, means=YES),
+                Option("no", words.confirm_no, means=NO),
             ),
             next=lambda d: after_category(d) if d["confirm_category"] == "yes" else "pick_category",
         ),
@@ -268,8 +287,8 @@ def report_flow(content: ReportContent, yes_words: Sequence[str], no_words: Sequ
             "duplicate",
             prompt=duplicate_prompt,
             options=(
-                Option("same", words.duplicate_yes, yes),
-                Option("new", words.duplicate_no, no),
+                Option("same", words.duplicate_yes, means=YES),
+                Option("new", words.duplicate_no, means=NO),
             ),
             next=after_duplicate,
         ),
@@ -286,7 +305,10 @@ def report_flow(content: ReportContent, yes_words: Sequence[str], no_words: Sequ
         Choose(
             "confirm",
             prompt=summary,
-            options=(Option("submit", words.submit), Option("discard", words.discard)),
+            options=(
+                Option("submit", words.submit, means=YES),
+                Option("discard", words.discard, means=NO),
+            ),
             next=lambda d: None,
         ),
     ]

@@ -121,13 +121,20 @@ IMAGE = InputKind("image", _image, "hint.image")
 VOICE = InputKind("voice", _voice, "hint.voice")
 
 
+# What an option of a confirm means: the committee's yes and no words (bot.yaml `answers`) pick
+# it too, so no flow lists its own ("好的" submits, "还在滴" says yes, "算了" does not).
+YES, NO = "yes", "no"
+
+
 @dataclass(frozen=True)
 class Option:
-    """One numbered choice: its key, what is shown, and words that also pick it."""
+    """One numbered choice: its key, what is shown, words that also pick it, and whether it
+    is the yes or the no of a confirm (`means`)."""
 
     key: str
     title: str
     words: tuple[str, ...] = ()
+    means: str = ""
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def test_bot_yaml_answers_may_not_be_both_yes_and_no_nor_a_command(broken: Path)
     with pytest.raises(ContentError) as caught:
         load_content(broken)
     reasons = [(p.line, p.reason) for p in caught.value.problems]
-    both = "answers: 「否」 is both a yes and a no word"
+    both = "answers: 「否」 is in both yes_words and no_words"
     assert (line_of(bot, "answers:") + 1, both) in reasons
     with pytest.raises(ContentError) as caught:
         edit(bot, "  yes_words: [否, 取消,", "  yes_words: [取消,")
@@ -125,3 +125,16 @@ def test_production_refuses_placeholder_secrets() -> None:
 def test_a_malformed_aes_key_is_refused() -> None:
     with pytest.raises(ValidationError, match="43 letters or digits"):
         Settings(wechat_aes_key="too-short")
+
+
+def test_an_urgent_report_category_must_give_its_safety_advice(broken: Path) -> None:
+    reports = broken / "reports.yaml"
+    text = reports.read_text(encoding="utf-8")
+    start = text.index("    advice: ")
+    reports.write_text(text[:start] + text[text.index("\n", start) + 1 :], encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_content(broken)
+    assert any(
+        "urgent category fire_safety needs its safety advice" in p.reason
+        for p in caught.value.problems
+    )

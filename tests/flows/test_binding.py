@@ -14,7 +14,14 @@ from config.content import load_content
 from flows import inputs
 from flows.binding import BIND_RESULT, bind_reply, parse_proof
 from flows.binding_update import UPDATE_RESULT, split_address
-from flows.effects import BindResident, Effect, RegisterResident, RequestProxy, SubmitSelfReport
+from flows.effects import (
+    BindResident,
+    Effect,
+    NotUnderstood,
+    RegisterResident,
+    RequestProxy,
+    SubmitSelfReport,
+)
 from flows.effects import Unbind as UnbindEffect
 from flows.engine import State
 from flows.inbound import Inbound
@@ -344,4 +351,5 @@ def test_a_flow_left_idle_times_out_like_any_other() -> None:
     later = NOW + timedelta(minutes=31)
     outcome = talk.engine.advance(talk.state, inbound, later, talk.port)
     assert BOT.timed_out.format(minutes=30) in "\n".join(outcome.replies)
-    assert outcome.effects == ()
+    # Nothing of the binding is written; the words, not understood now, are kept for staff.
+    assert outcome.effects == (NotUnderstood("o1", "张秀英"),)

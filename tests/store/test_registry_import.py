@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -223,9 +224,7 @@ def test_an_import_preset_naming_an_unknown_field_is_reported_with_its_line(
     content_dir: Path, tmp_path: Path
 ) -> None:
     copy = tmp_path / "zh-CN"
-    copy.mkdir()
-    for source in content_dir.iterdir():
-        (copy / source.name).write_bytes(source.read_bytes())
+    shutil.copytree(content_dir, copy)
     registry_yaml = copy / "registry.yaml"
     text = registry_yaml.read_text(encoding="utf-8")
     text = text.replace("    notes: [备注]\n", "    notes: [备注]\n    hobby: [爱好]\n")

@@ -29,7 +29,10 @@ from tests.chat import (
 
 BOT, GUIDE = WORDS.bot, WORDS.office
 TOPIC = {topic.key: topic for topic in GUIDE.topics}
-OFFICE = menu_item(1, GUIDE.title)  # the guide is the main menu's first item
+# The guide lists its topics, then the catalogue's services (each leads to its 办事清单).
+OPTIONS = [t.title for t in GUIDE.topics] + [s.name for s in WORDS.services.services]
+OFFICE = menu_item(1, GUIDE.title)
+LONGEVITY = WORDS.services.by_key["longevity"]  # the guide is the main menu's first item
 TIMED_OUT = BOT.timed_out.format(minutes=30)
 
 
@@ -39,8 +42,8 @@ def topic(number: int) -> Topic:
 
 
 def listed(number: int) -> str:
-    """The guide's menu line for topic `number`."""
-    return menu_item(number, topic(number).title)
+    """The guide's menu line for option `number` (a topic, then the services)."""
+    return menu_item(number, OPTIONS[number - 1])
 
 
 def heading(about: Topic) -> str:
@@ -74,9 +77,10 @@ def test_a_new_follower_is_greeted_with_a_menu_of_only_the_flows_that_exist(
                 menu_item(4, WORDS.binding.my_info.title),
                 menu_item(5, WORDS.binding.bind.title),
                 menu_item(6, WORDS.binding.update.title),
+                menu_item(7, WORDS.services.words.title),
                 BOT.menu_footer,
             ),
-            DoesNotAnswer(menu_item(7, "").strip()),
+            DoesNotAnswer(menu_item(8, "").strip()),
             Stored(WeChatUser, subscribed=True),
             Stored(InboundMessage, event="subscribe", mode=mode),
         ],
@@ -89,7 +93,7 @@ def test_a_resident_picks_a_topic_by_number(database: Engine, mode: str) -> None
         chat,
         [
             Sends("1"),
-            Answers(GUIDE.prompt, listed(1), listed(4)),
+            Answers(GUIDE.prompt, listed(1), listed(len(OPTIONS))),
             Sends("1"),
             Answers(answer(topic(1))),  # while blank, says it is not filled in yet
             Stored(Conversation, flow="office", lingering=True),
@@ -103,10 +107,10 @@ def test_a_keyword_answers_straight_away(database: Engine, mode: str) -> None:
     run(
         chat,
         [
-            Sends("请问优待卡怎么办"),
-            Answers(answer(TOPIC["senior_card"])),
-            Sends("居住证"),
-            Answers(answer(TOPIC["residence_permit"])),
+            Sends("请问你们几点开门"),
+            Answers(answer(TOPIC["hours"])),
+            Sends("电话"),
+            Answers(answer(TOPIC["phone"])),
         ],
     )
 
@@ -118,8 +122,9 @@ def test_a_spoken_question_is_answered_from_its_recognition_text(database: Engin
         [
             SendsVoice("办事指南"),
             Answers(GUIDE.prompt),
-            SendsVoice("长寿金"),
-            Answers(answer(TOPIC["longevity"])),
+            SendsVoice("长寿金"),  # a service: its 办事清单 begins
+            Answers(WORDS.services.words.heading.format(name=LONGEVITY.name)),
+            Stored(Conversation, flow="checklist"),
         ],
     )
 
@@ -217,7 +222,7 @@ def test_a_restart_mid_conversation_continues_where_it_was(database: Engine, mod
     before = open_chat(database, mode)
     run(before, [Sends("1"), Answers(GUIDE.prompt)])
     after = open_chat(database, mode, clock=before.clock)  # a new process, the same database
-    run(after, [Sends("5"), Answers(answer(topic(5)))])
+    run(after, [Sends("3"), Answers(answer(topic(3)))])
 
 
 def test_unknown_words_outside_a_flow_show_the_menu(database: Engine) -> None:
@@ -278,5 +283,35 @@ def test_after_an_answer_another_number_picks_another_topic(database: Engine) ->
 
 def test_a_finished_guide_ends_quietly_when_the_resident_goes_idle(database: Engine) -> None:
     chat = open_chat(database)
-    run(chat, [Sends("居住证"), Wait(minutes=45), Sends("1"), Answers(GUIDE.prompt)])
+    run(chat, [Sends("办公地址"), Wait(minutes=45), Sends("1"), Answers(GUIDE.prompt)])
     run(chat, [DoesNotAnswer(TIMED_OUT)])
+
+
+def test_after_a_typed_question_the_list_is_shown_and_a_number_picks_from_it(
+    database: Engine,
+) -> None:
+    chat = open_chat(database)
+    run(
+        chat,
+        [
+            Sends("你们的地址在哪"),  # the list was never shown
+            Answers(answer(TOPIC["address"]), GUIDE.after_answer, listed(1), listed(len(OPTIONS))),
+            Sends("1"),
+            Answers(answer(topic(1))),  # the 1 the resident can see: 办公时间
+            DoesNotAnswer(WORDS.reports.flow.title),
+        ],
+    )
+
+
+def test_a_service_from_the_guide_hands_over_to_its_checklist(database: Engine) -> None:
+    chat = open_chat(database)
+    first_service = WORDS.services.services[0]
+    run(
+        chat,
+        [
+            Sends("办事指南"),
+            Sends(str(len(GUIDE.topics) + 1)),
+            Answers(WORDS.services.words.heading.format(name=first_service.name)),
+            Stored(Conversation, flow="checklist"),
+        ],
+    )
