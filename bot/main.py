@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy.engine import Engine as Database
 from starlette.exceptions import HTTPException
 
+from bot.api import applications as applications_api
 from bot.api import households as households_api
 from bot.api import outbox as outbox_api
 from bot.api import places as places_api
@@ -25,6 +26,7 @@ from bot.api import report_reveal as reveal_api
 from bot.api import reports as reports_api
 from bot.api import residents as residents_api
 from bot.api import staff as staff_api
+from bot.console import applications as console_applications
 from bot.console import bindings as console_bindings
 from bot.console import campaigns as console_campaigns
 from bot.console import census as console_census
@@ -36,9 +38,12 @@ from bot.console import reports as console_reports
 from bot.console import residents as console_residents
 from bot.console import routes as console
 from bot.console import self_reports as console_self_reports
+from bot.console import service_demand as console_demand
 from bot.console import tokens as console_tokens
+from bot.console import unmatched as console_unmatched
 from bot.console.inputs import problem_page
 from bot.reports.open311 import routes as open311
+from bot.understanding.provider import MatcherProvider
 from bot.web import docs, errors, logs
 from bot.web.auth import NotSignedIn
 from bot.web.context import AppContext
@@ -48,7 +53,7 @@ from bot.webhook.handler import PushHandler
 from bot.wechat.gate import Gate, Refused
 from config.content import load_content
 from config.settings import Env, Settings, get_settings
-from flows.registry import build_engine
+from flows.registry import build_engine, build_flows
 from flows.steps import Flow
 from store.db import make_engine, ping
 from store.sealing import Sealer
@@ -96,6 +101,7 @@ def create_app(
     app.include_router(reveal_api.router)
     app.include_router(residents_api.router)
     app.include_router(households_api.router)
+    app.include_router(applications_api.router)
     app.include_router(console.public)
     app.include_router(console.router)
     app.include_router(console_places.router)
@@ -110,6 +116,9 @@ def create_app(
     app.include_router(console_bindings.router)
     app.include_router(console_self_reports.router)
     app.include_router(console_campaigns.router)
+    app.include_router(console_demand.router)  # before /console/applications/{reference}
+    app.include_router(console_applications.router)
+    app.include_router(console_unmatched.router)
     # residents pages after any /console/residents/<word> page: /{resident_id} takes any word
     app.include_router(console_residents.router)
     app.include_router(open311.router)
@@ -175,9 +184,14 @@ def build_context(
     """Build everything from settings; bad content raises ContentError here, at start-up."""
     content = load_content(settings.content_dir)
     database = database or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    # The front door's matcher, rebuilt when staff add a synonym (the overlay file, which stops
+    # start-up when bad, like content); it reads only the flows' words.
+    worded = build_flows(content) if flows is None else tuple(flows)
+    understanding = MatcherProvider(content, settings.overlay_path, worded)
     engine = build_engine(
-        content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows
-    )
+        content, timeout_minutes=settings.conversation_timeout_minutes, flows=flows,
+        matcher=understanding,
+    )  # fmt: skip
     window = timedelta(seconds=settings.wechat_max_clock_skew or 300) * 2
     sealer = Sealer(settings.data_key, settings.previous_data_key_list)
     handler = PushHandler(
@@ -185,7 +199,8 @@ def build_context(
         sealer=sealer,
     )  # fmt: skip
     slots = CapacityLimiter(settings.db_pool_size)
-    return AppContext(settings, content, database, engine, Gate(settings), handler, sealer, slots)
+    return AppContext(settings, content, database, engine, Gate(settings), handler, sealer, slots,
+                      understanding)  # fmt: skip
 
 
 def _field(loc: tuple[object, ...]) -> str:

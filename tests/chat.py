@@ -5,7 +5,7 @@ encrypted) XML, exactly as WeChat would push it:
 
     run(chat, [
         Sends("1"),
-        Answers(WORDS.office.prompt, menu_item(4, "老年人优待卡")),
+        Answers(WORDS.office.prompt, menu_item(3, "联系电话")),
         Sends("人工"),
         Answers(WORDS.bot.human_requested),
         Stored(HumanRequest, status="open"),
@@ -16,6 +16,7 @@ What Linli says is expected as WORDS (the shipped content) words it, never as a 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -82,9 +83,19 @@ def settings_for(database: Engine, mode: str = "plain", **overrides: Any) -> Set
         "wechat_aes_key": AES_KEY if mode == "safe" else "",
         "data_key": DATA_KEY,
         "database_url": database.url.render_as_string(hide_password=False),
+        "overlay_path": _overlay_beside(database),
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def _overlay_beside(database: Engine) -> Path:
+    """A test app's overlay file: beside its SQLite file, never the developer's data/overlay.yaml
+    (tests that add synonyms pass their own)."""
+    name = database.url.database or "linli"
+    if database.dialect.name == "sqlite":
+        return Path(name).parent / "overlay.yaml"
+    return Path(tempfile.gettempdir()) / f"linli-test-overlay-{name}.yaml"
 
 
 @dataclass

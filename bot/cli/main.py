@@ -68,17 +68,24 @@ def serve(
 
 @app.command("check-config")
 def check_config() -> None:
-    """Validate settings and every content file; report file, line and reason."""
+    """Validate settings, every content file and the overlay of synonyms staff added; report
+    file, line and reason."""
+    from bot.understanding.provider import MatcherProvider
     from config.content import ContentError, load_content
+    from flows.registry import build_flows
 
     settings = load_settings()
     try:
         content = load_content(settings.content_dir)
+        matchers = MatcherProvider(content, settings.overlay_path, build_flows(content))
     except ContentError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(1) from exc
-    out.print(f"content OK: {settings.content_dir} ({len(content.office.topics)} office topics)")
+    topics, services = len(content.office.topics), len(content.services.services)
+    out.print(f"content OK: {settings.content_dir} ({topics} office topics, {services} services)")
+    added = len(matchers.current().overlay.synonyms)
+    out.print(f"overlay OK: {settings.overlay_path} ({added} synonyms staff added)")
     refuse_demo_accounts(settings, unreachable_is_fatal=False)
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from anyio import CapacityLimiter
     from sqlalchemy.engine import Engine as Database
 
+    from bot.understanding.provider import MatcherProvider
     from bot.webhook.handler import PushHandler
     from bot.wechat.gate import Gate
     from config.content import Content
@@ -39,6 +40,8 @@ class AppContext:
     sealer: Sealer
     # Pushes handled at once: no more than the pool has connections.
     db_slots: CapacityLimiter
+    # The front door's matcher, kept in step with the overlay of synonyms staff add.
+    understanding: MatcherProvider
     # Tests move this clock to cross idle time-outs without sleeping.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

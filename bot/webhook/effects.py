@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.delivery.wecom import notice
 from bot.reports import service as reporting
+from bot.services import effects as service_effects
 from bot.webhook import binding, campaign
 from config.content import Content
 from flows import place_names
@@ -22,9 +23,12 @@ from flows.effects import (
     Effect,
     FileReport,
     FollowReport,
+    GiveChecklist,
+    NotUnderstood,
     RegisterResident,
     RequestHuman,
     RequestProxy,
+    SubmitApplication,
     SubmitSelfReport,
     Unbind,
 )
@@ -39,6 +43,7 @@ from store.reports import service as reports
 from store.residents import human
 from store.sealing import Sealer
 from store.staff import installation
+from store.understanding import unmatched
 
 # What an applier learnt that the reply may mention, e.g. {"reference": "BS-20261128-0042"}.
 Facts = dict[str, str]
@@ -119,6 +124,11 @@ def _answer_follow_up(session: Session, effect: AnswerFollowUp, context: Context
     return {"reference": effect.reference}
 
 
+def _not_understood(session: Session, effect: NotUnderstood, context: Context) -> None:
+    # Kept for staff to group and add as a synonym (没看懂的话); numbers masked on the way in.
+    unmatched.record(session, openid=effect.openid, text=effect.text, now=context.now)
+
+
 APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], Facts | None]] = {
     RequestHuman: _request_human,
     FileReport: _file_report,
@@ -130,6 +140,9 @@ APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], Facts | None]] = 
     RegisterResident: binding.register_resident,
     SubmitSelfReport: binding.submit_self_report,
     AnswerCampaign: campaign.answer_campaign,
+    GiveChecklist: service_effects.give_checklist,
+    SubmitApplication: service_effects.submit_application,
+    NotUnderstood: _not_understood,
 }
 
 

@@ -264,6 +264,21 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
         ("POST", "/console/registry/campaigns/{campaign_id}/start"): Case(
             "POST", path={"campaign_id": "1"}
         ),
+        # ---- 办事申请 and 办事统计 ----
+        ("GET", "/console/applications"): Case("GET", query={"show": "all", "page": "1"}),
+        ("GET", "/console/applications/demand"): Case("GET", query={"days": "30"}),
+        ("GET", "/console/applications/{reference}"): Case(
+            "GET", path=ref, query={"done": "ready"}
+        ),
+        ("POST", "/console/applications/{reference}/status"): Case(
+            "POST", path=ref, form={"to": "accepted", "note": "已核实"}
+        ),
+        ("POST", "/console/applications/{reference}/reveal"): Case("POST", path=ref),
+        # ---- 没看懂的话 ----
+        ("GET", "/console/unmatched"): Case("GET", query={"done": "added", "label": "human"}),
+        ("POST", "/console/unmatched"): Case(
+            "POST", form={"ids": "1,2", "wording": "屋企冇钱开饭", "label": "service:dibao"}
+        ),
     }
 
 

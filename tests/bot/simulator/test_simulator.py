@@ -24,7 +24,7 @@ from tests.production import PRODUCTION_SECRETS
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 STATIC = Path(__file__).parents[3] / "bot" / "simulator" / "static"
 GREETING_MENU = menu_item(1, WORDS.office.title)
-FOURTH_TOPIC = WORDS.office.topics[3].title  # what "1" then "4" asks about
+THIRD_TOPIC = WORDS.office.topics[2].title  # what "1" then "3" asks about
 
 
 class Client:
@@ -143,10 +143,10 @@ def test_subscribe_then_menu_choices_answer_through_wechat(
     assert GREETING_MENU in greeting["reply"]
 
     topics = client.send("sim-0000abcd", "text", text="1")
-    assert menu_item(4, FOURTH_TOPIC) in topics["reply"]
-    answer = client.send("sim-0000abcd", "text", text="4")
+    assert menu_item(3, THIRD_TOPIC) in topics["reply"]
+    answer = client.send("sim-0000abcd", "text", text="3")
     assert answer["status"] == 200
-    assert FOURTH_TOPIC in answer["reply"]
+    assert THIRD_TOPIC in answer["reply"]
     assert "\n" in answer["reply"]
 
     assert _modes(database, "sim-0000abcd") == {mode}
@@ -156,7 +156,7 @@ def test_history_returns_the_chat_in_order(client: Client) -> None:
     openid = "sim-0000beef"
     client.send(openid, "subscribe")
     client.send(openid, "text", text="1")
-    client.send(openid, "text", text="4")
+    client.send(openid, "text", text="3")
     client.send(openid, "voice", text="你好")
     client.send(openid, "image")
     client.send(openid, "location", lat=23.1291, lng=113.2644, label="小区门口")
@@ -175,13 +175,13 @@ def test_history_returns_the_chat_in_order(client: Client) -> None:
     assert [item["text"] for item in items] == [
         "[关注]",
         "1",
-        "4",
+        "3",
         "你好",
         "[图片]",
         "[位置] 小区门口",
     ]
     assert GREETING_MENU in items[0]["reply"]
-    assert FOURTH_TOPIC in items[2]["reply"]
+    assert THIRD_TOPIC in items[2]["reply"]
     assert all(item["at"] for item in items)
     assert client.get("/simulator/api/history", params={"openid": "sim-nobody"}).json() == []
 

@@ -286,6 +286,9 @@ SCOPE: dict[tuple[str, str], Check] = {
     ),
     ("GET", "/api/v1/households"): listed(_household),
     ("GET", "/api/v1/households/{household_id}"): answers(404),
+    ("GET", "/api/v1/applications"): listed(),
+    ("GET", "/api/v1/applications/{reference}"): answers(404),
+    ("POST", "/api/v1/applications/{reference}/status"): answers(404, json={"status": "accepted"}),
     # the console
     ("GET", "/console/login"): answers(200),
     ("POST", "/console/login"): answers(403, data={"username": "west1", "password": "x"}),
@@ -373,6 +376,17 @@ SCOPE: dict[tuple[str, str], Check] = {
     ("POST", "/console/registry/campaigns"): posts(200, lambda p: {"data": _campaign_form(p)}),
     ("GET", "/console/registry/campaigns/{campaign_id}"): answers(404),
     ("POST", "/console/registry/campaigns/{campaign_id}/start"): answers(404),
+    # ---- 办事申请 and 办事统计 ----
+    ("GET", "/console/applications"): listed(),
+    ("GET", "/console/applications/demand"): listed(),
+    ("GET", "/console/applications/{reference}"): answers(404),
+    ("POST", "/console/applications/{reference}/status"): answers(404, data={"to": "accepted"}),
+    ("POST", "/console/applications/{reference}/reveal"): answers(404),
+    # ---- 没看懂的话: the installation's log and overlay, for admins ----
+    ("GET", "/console/unmatched"): admins(listed()),
+    ("POST", "/console/unmatched"): admins(
+        answers(200, data={"ids": "1", "wording": "屋企冇钱开饭", "label": "service:dibao"})
+    ),
     # Open311
     ("GET", "/open311/v2/services.{fmt}"): answers(200),
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): answers(200),

@@ -58,4 +58,4 @@ def test_pooled_connections_killed_by_a_database_restart_are_replaced(postgres: 
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         )
-    run(chat, [Sends("4"), Answers("【老年人优待卡】")])
+    run(chat, [Sends("3"), Answers("【联系电话】")])  # the guide's third topic
