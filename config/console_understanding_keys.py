@@ -28,6 +28,7 @@ UNDERSTANDING_KEYS = (
     "unm_ignored",
     "unm_refused_wording_empty",
     "unm_refused_wording_bad",
+    "unm_refused_wording_short",
     "unm_refused_wording_long",
     "unm_refused_label_unknown",
     "unm_refused_taken",

@@ -95,6 +95,10 @@ class Answers(Strict):
     # An answer starting with one of these counts too ("还在滴" is yes, "不漏了" is no).
     yes_starts: tuple[str, ...] = ()
     no_starts: tuple[str, ...] = ()
+    # What may follow an answer without changing it (是的呀, 好的谢谢).
+    tails: tuple[str, ...] = ()
+    # Words of someone unsure: an answer holding one is neither yes nor no (不是很清楚).
+    unsure: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _not_both(self) -> Answers:
@@ -134,6 +138,9 @@ class BotText(Strict):
     too_many_failures: str = NonEmpty
     unsupported_message: str = NonEmpty
     voice_not_recognised: str = NonEmpty
+    # A photo or a location sent before any word starts 我要报事 with it kept (随手拍).
+    photo_kept: str = NonEmpty
+    location_kept: str = NonEmpty
     system_error: str = NonEmpty
     choose_hint: str = NonEmpty
     hints: Hints

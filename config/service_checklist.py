@@ -49,6 +49,7 @@ class Application(Strict):
     submit_words: tuple[str, ...] = ()
     redo: str = NonEmpty
     redo_words: tuple[str, ...] = ()
+    drop: str = NonEmpty  # not submitting after all, at the summary
     submitted: str = NonEmpty  # {service} {reference}
 
 

@@ -76,6 +76,9 @@ class Choice(Strict):
     key: str = Key
     title: str = NonEmpty
     words: tuple[str, ...] = ()
+    # For a yes/no question (户籍在广州吗？): this option is its yes or its no, so the
+    # committee's yes/no words answer it (是, 对, 不是, 没有 …) without listing them here.
+    means: Literal["", "yes", "no"] = ""
     adds: tuple[str, ...] = ()
     removes: tuple[str, ...] = ()
     note: Fact = Fact()

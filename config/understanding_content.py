@@ -50,6 +50,7 @@ class SmallTalk(_Strict):
     """A friendly answer to 你好, 谢谢, 在吗… (the menu follows it)."""
 
     key: str = Key
+    title: str = NonEmpty  # how it is named when offered by number or chosen in the console
     variants: tuple[str, ...] = NonEmpty
     answer: str = NonEmpty
 

@@ -201,7 +201,9 @@ def checklist_flow(content: Content, find: Find | None = None) -> Flow:
                 Choose(
                     condition_step(service, condition.key),
                     prompt=words.asking.format(name=service.name, question=condition.question),
-                    options=tuple(Option(o.key, o.title, o.words) for o in condition.options),
+                    options=tuple(
+                        Option(o.key, o.title, o.words, means=o.means) for o in condition.options
+                    ),
                     next=lambda d, asked=index: after_answers(d, asked),
                 )
             )

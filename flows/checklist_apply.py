@@ -73,7 +73,7 @@ def application_flow(content: Content) -> Flow:
         return "\n".join(lines)
 
     def finish(data: Data, *, openid: str, now: datetime, port: Port) -> Done:
-        if data.get("offer") != "apply":
+        if data.get("offer") != "apply" or data.get("confirm") == "drop":
             return Done(replies=(words.declined,))
         chosen = service(data)
         fields = tuple(
@@ -112,6 +112,7 @@ def application_flow(content: Content) -> Flow:
             options=(
                 Option("submit", words.submit, words.submit_words, means=YES),
                 Option("redo", words.redo, words.redo_words),
+                Option("drop", words.drop, means=NO),
             ),
             next=lambda data: first_field(data) if data.get("confirm") == "redo" else None,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from config.content import BotText
@@ -62,15 +62,6 @@ class Outcome:
     secret: bool = False
 
 
-def to_json(value: Any) -> Any:
-    """A parsed value as something the conversation row can store."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: to_json(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def menu_of(flows: Sequence[Flow], texts: BotText) -> str:
     """The numbered main menu of the listed flows."""
     lines = [texts.menu_header]
@@ -113,8 +104,9 @@ class Engine:
         }
         answers = texts.answers
         self.answers = inputs.Answers.of(
-            answers.yes_words, answers.no_words, answers.yes_starts, answers.no_starts
-        )
+            answers.yes_words, answers.no_words, answers.yes_starts, answers.no_starts,
+            answers.tails, answers.unsure,
+        )  # fmt: skip
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -254,13 +246,16 @@ class Engine:
         if report is None:
             return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
         if inbound.kind == "image":
-            photo = to_json(inputs.parse_image(inbound.media_id, inbound.pic_url).value)  # type: ignore[union-attr]
-            given: dict[str, Any] = {"photos": [photo]}
+            photo = inputs.parse_image(inbound.media_id, inbound.pic_url)
+            if not isinstance(photo, inputs.Parsed):
+                return self._reply(State(), now, *notes, self.texts.not_understood, self.menu())
+            given: dict[str, Any] = {"photos": [inputs.to_json(photo.value)]}
+            said = self.texts.photo_kept
         else:
             kept = {"kind": inbound.kind, "lat": inbound.lat, "lng": inbound.lng,
                     "label": inbound.label}  # fmt: skip
-            given = {KEPT: kept}
-        return self._start(report, inbound, now, port, notes, answer=False, given=given)
+            given, said = {KEPT: kept}, self.texts.location_kept
+        return self._start(report, inbound, now, port, [*notes, said], answer=False, given=given)
 
     def _invited(
         self, inbound: Inbound, now: datetime, port: Port, notes: list[str]
@@ -338,8 +333,11 @@ class Engine:
             if collected is not None:
                 return collected
         result = self._parse(step, inbound, now, state.data, port)
-        if isinstance(result, inputs.Invalid) and state.lingering:
-            return self._idle(inbound, now, port, notes)  # the resident moved on: not a failure
+        # The resident moved on: not a failure. A bare number still answers the list on screen
+        # (the choices just offered), never a main-menu item the resident cannot see.
+        number = inbound.has_words and inputs.normalise(inbound.text).isdigit()
+        if isinstance(result, inputs.Invalid) and state.lingering and not number:
+            return self._idle(inbound, now, port, notes)
         if isinstance(result, inputs.Invalid):
             failures = state.failures + 1
             retry = dataclasses.replace(state, failures=failures % MAX_FAILURES, updated_at=now)
@@ -347,7 +345,7 @@ class Engine:
                 self.texts.too_many_failures if failures >= MAX_FAILURES else self.hint(result.hint)
             )
             return self._reply(retry, now, *notes, said, self.prompt(step, state.data))
-        data = {**state.data, step.name: to_json(result.value)}
+        data = {**state.data, step.name: inputs.to_json(result.value)}
         return self._move_on(flow, step, state, data, inbound, now, port, notes)
 
     def _move_on(
@@ -422,7 +420,7 @@ class Engine:
             result = self._read(step.accepts, inbound, now)
             if not isinstance(result, inputs.Parsed):
                 return None
-            items.append(to_json(result.value))
+            items.append(inputs.to_json(result.value))
             if len(items) < step.up_to:
                 kept = dataclasses.replace(
                     state, data={**state.data, step.name: items}, failures=0, updated_at=now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import unicodedata
@@ -46,6 +47,7 @@ __all__ = [
     "parse_mobile",
     "parse_text",
     "parse_yes_no",
+    "to_json",
 ]
 
 HINT_CHOICE = "hint.choice"
@@ -152,6 +154,8 @@ def _number(s: str) -> int | None:
     return _cn_number(s)
 
 
+# What negates the word after it.
+_NEGATIONS = frozenset("不没别未非")
 _CHOICE_NUMBER = re.compile(rf"(?:选)?(?:第)?([0-9]+|{_CN_NUM})(?:项|个|条|种)?")
 
 
@@ -182,9 +186,15 @@ def parse_choice(text: str, options: Sequence[tuple[str, Sequence[str]]]) -> Par
 
     hits: list[tuple[int, int, str]] = []
     for key, w in words:
+        # One character picks only in a short answer: 好 in 还没想好 says nothing.
+        if len(w) == 1 and len(cleaned) > 2:
+            continue
         start = cleaned.find(w)
         while start != -1:
-            hits.append((start, start + len(w), key))
+            # A word said negated does not pick it: 不要核对, 不提交, 不是本地的, 不在广州.
+            before = cleaned[max(0, start - 2) : start]
+            if w[0] in _NEGATIONS or not _NEGATIONS.intersection(before):
+                hits.append((start, start + len(w), key))
             start = cleaned.find(w, start + 1)
     # A word inside a longer matched word does not count: "不用了" says 不用, not 用.
     kept = {
@@ -210,13 +220,16 @@ def parse_text(text: str, *, min_len: int = 1, max_len: int = 500) -> ParseResul
 
 @dataclass(frozen=True)
 class Answers:
-    """The words that answer yes or no (bot.yaml `answers`), folded as answers are, and the
-    starts that answer too ("还在滴", "不漏了")."""
+    """The words that answer yes or no (bot.yaml `answers`), folded as answers are; the starts
+    that answer too ("还在滴", "不漏了"); what may follow an answer without changing it ("是的呀",
+    "好的谢谢"); and the words of someone unsure ("不是很清楚"), which answer neither."""
 
     yes: frozenset[str]
     no: frozenset[str]
     yes_starts: tuple[str, ...] = ()
     no_starts: tuple[str, ...] = ()
+    tails: tuple[str, ...] = ()
+    unsure: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -225,36 +238,54 @@ class Answers:
         no: Sequence[str],
         yes_starts: Sequence[str] = (),
         no_starts: Sequence[str] = (),
+        tails: Sequence[str] = (),
+        unsure: Sequence[str] = (),
     ) -> Answers:
-        """The committee's yes and no words, folded once."""
-        return cls(_folded(yes), _folded(no), tuple(_folded(yes_starts)), tuple(_folded(no_starts)))
+        """The committee's words, folded once."""
+        return cls(
+            _folded(yes), _folded(no), tuple(_folded(yes_starts)), tuple(_folded(no_starts)),
+            tuple(sorted(_folded(tails), key=len, reverse=True)), tuple(_folded(unsure)),
+        )  # fmt: skip
+
+    def untailed(self, said: str) -> str:
+        """The answer without what follows it ("是的呀" → "是的", "好的谢谢" → "好")."""
+        trimmed = True
+        while trimmed and said:
+            trimmed = False
+            for tail in self.tails:
+                if tail and said.endswith(tail) and len(said) > len(tail):
+                    said, trimmed = said[: -len(tail)], True
+                    break
+        return said
 
 
 def _folded(words: Sequence[str]) -> frozenset[str]:
     return frozenset(normalise(word).casefold() for word in words)
 
 
-# Said after a yes or no without changing it: "是的呀", "没了哦", "好的谢谢".
-_ANSWER_TAIL = re.compile(r"(?:[了啦呀哦啊吧呢嘛的]|谢谢|谢了|唔该)+$")
+# A start answers only when what follows it neither negates nor asks: "一直没漏" is not 一直,
+# "可以吗" is a question back, "可以先不提交" is not 可以.
+_NEGATED_OR_ASKED = re.compile(r"[不没未别]|[吗么]$")
 
 
 def parse_yes_no(text: str, answers: Answers) -> ParseResult:
     """Read a yes/no answer with the committee's words and starts; Parsed(True/False)."""
     # "?" is deliberately not stripped: "是?" is a question back, not a consent.
     cleaned = normalise(text).casefold().rstrip(_TRAILING_PUNCT).replace(" ", "")
-    for said in (cleaned, _ANSWER_TAIL.sub("", cleaned)):
+    for said in (cleaned, answers.untailed(cleaned)):
         if said in answers.yes:
             return Parsed(True)
         if said in answers.no:
             return Parsed(False)
-    if "?" in cleaned:
+    if "?" in cleaned or any(word in cleaned for word in answers.unsure):
         return Invalid(HINT_YES_NO)
-    starts = [(len(w), True) for w in answers.yes_starts if cleaned.startswith(w)]
-    starts += [(len(w), False) for w in answers.no_starts if cleaned.startswith(w)]
+    starts = [(w, True) for w in answers.yes_starts if cleaned.startswith(w)]
+    starts += [(w, False) for w in answers.no_starts if cleaned.startswith(w)]
     if starts:
-        longest = max(length for length, _ in starts)
-        meanings = {meaning for length, meaning in starts if length == longest}
-        if len(meanings) == 1:
+        longest = max(len(w) for w, _ in starts)
+        meanings = {meaning for w, meaning in starts if len(w) == longest}
+        rest = cleaned[longest:]
+        if len(meanings) == 1 and not _NEGATED_OR_ASKED.search(rest):
             return Parsed(meanings.pop())
     return Invalid(HINT_YES_NO)
 
@@ -390,3 +421,12 @@ def parse_image(media_id: str | None, pic_url: str | None) -> ParseResult:
     if not media:
         return Invalid(HINT_IMAGE)
     return Parsed(Image(media_id=media, pic_url=(pic_url or "").strip() or None))
+
+
+def to_json(value: object) -> object:
+    """A parsed value as something the conversation row can store."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: to_json(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

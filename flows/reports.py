@@ -205,8 +205,9 @@ def report_flow(content: ReportContent, *, guess: Guess | None = None) -> Flow:
             found = data["place"]["duplicate"]
             reference = found["reference"]
             said = words.repeated if found.get("own") else words.followed
+            category = by_key[category_of(data)]
             return Done(
-                replies=(said.format(reference=reference),),
+                replies=(_advised(category, said.format(reference=reference)),),
                 effects=(FollowReport(openid, reference),),
             )
         if data.get("confirm") != "submit":

@@ -46,6 +46,7 @@ def submit_application(session: Session, effect: SubmitApplication, context: Con
         sub_district_id=sub_district_id, resident_id=resident_id,
     )  # fmt: skip
     application = applications.submit(
-        session, context.sealer, new, now=context.now, resident=resident(context.content)
-    )
+        session, context.sealer, new, now=context.now, resident=resident(context.content),
+        tz=context.tz,
+    )  # fmt: skip
     return {"reference": application.reference}

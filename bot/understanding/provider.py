@@ -33,7 +33,7 @@ def signature_of(path: Path) -> Signature:
     """The file's inode, size and modification time (ns), or None when there is none."""
     try:
         found = os.stat(path)
-    except FileNotFoundError:
+    except OSError:  # missing, or unreadable: no synonyms staff added, not a failed message
         return None
     return (found.st_ino, found.st_size, found.st_mtime_ns)
 
@@ -60,9 +60,20 @@ class MatcherProvider:
         self.known: frozenset[str] = frozenset(labels_of(base))
         self.intents: dict[str, Intent] = {intent.label: intent for intent, _ in base}
         signature = signature_of(path)
-        # A bad overlay stops start-up, file, line and reason, like any content file.
-        overlay = load_overlay(path, self.known)
+        # An overlay that is not valid YAML of synonyms stops start-up, file, line and reason,
+        # like any content file.
+        overlay = self._load()
         self._built = Built(signature, overlay, self._matcher(overlay))
+
+    def _load(self) -> Overlay:
+        """The overlay; a synonym naming an intent the content no longer has (a FAQ renamed in
+        a release) is left out and logged — `linli check-config` reports it as a problem —
+        so a committee's file never takes the webhook down."""
+        overlay = load_overlay(self.path)
+        stale = sorted({s.label for s in overlay.synonyms} - self.known)
+        if stale:
+            log.warning("overlay %s names unknown intents, left out: %s", self.path, stale)
+        return overlay
 
     def _matcher(self, overlay: Overlay) -> Matcher:
         return matcher_of(self.content, self.flows, overlay)
@@ -89,7 +100,7 @@ class MatcherProvider:
             if built.signature == seen:  # another thread rebuilt it meanwhile
                 return built
             try:
-                overlay = load_overlay(self.path, self.known)
+                overlay = self._load()
                 fresh = Built(seen, overlay, self._matcher(overlay))
             except (ContentError, OSError) as exc:
                 # A file edited by hand into something invalid: keep answering with the last

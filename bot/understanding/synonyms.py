@@ -42,6 +42,8 @@ def add(
         raise Refused("wording", "empty", code="wording_empty")
     if any(unicodedata.category(char).startswith("C") for char in wording):
         raise Refused("wording", "not plain text", code="wording_bad")
+    if len(matchers.normalise(wording)) < 2:  # one character would catch far too much
+        raise Refused("wording", "shorter than 2 characters", code="wording_short")
     if len(wording) > MAX_WORDING:
         raise Refused("wording", f"longer than {MAX_WORDING}", code="wording_long")
     intent = matchers.intents.get(label)

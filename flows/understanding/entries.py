@@ -87,7 +87,7 @@ def content_entries(content: Content) -> Entries:
     entries += [
         (Intent(FAQ, q.key, q.title), (q.title, *q.variants)) for q in content.faq.questions
     ]
-    entries += [(Intent(SMALLTALK, s.key, s.key), s.variants) for s in words.small_talk]
+    entries += [(Intent(SMALLTALK, s.key, s.title), s.variants) for s in words.small_talk]
     entries.append((Intent(HUMAN, "", words.human_title), words.human))
     entries.append((Intent(FLOW, MY_REPORTS, content.reports.mine.title), words.status))
     return entries

@@ -192,6 +192,8 @@ class Matcher:
         runner_up = close[1].score if len(close) > 1 else 0.0
         if top.score >= words.confident and top.score - runner_up >= words.margin:
             return Understood(top.intent)
+        if all(m.intent.kind in WHOLE for m in close):  # "好的谢谢": no choice worth asking
+            return Understood(top.intent)
         return Understood(None, tuple(m.intent for m in close[: words.most_candidates]))
 
     def _specific(self, close: list[Match], normal: str) -> list[Match]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import case
@@ -121,14 +121,21 @@ def _event(
 
 
 def submit(
-    session: Session, sealer: Sealer, new: NewApplication, *, now: datetime, resident: audit.Actor
+    session: Session,
+    sealer: Sealer,
+    new: NewApplication,
+    *,
+    now: datetime,
+    resident: audit.Actor,
+    tz: tzinfo = UTC,
 ) -> ServiceApplication:
     """Number and save an application: its fields sealed whole, masked for lists; the first
-    line of its timeline is the resident's (`resident`: how the timeline names them)."""
+    line of its timeline is the resident's (`resident`: how the timeline names them). The
+    number carries the committee's local date (`tz`), as report numbers do."""
     fields = [[key, value.strip()[:MAX_FIELD]] for key, value in new.fields]
     home = session.get(Committee, new.committee_id) if new.committee_id is not None else None
     application = ServiceApplication(
-        reference=next_reference(session, now.date()),
+        reference=next_reference(session, now.astimezone(tz).date()),
         openid=new.openid,
         resident_id=new.resident_id,
         committee_id=new.committee_id,

@@ -3,6 +3,7 @@ grouped by similarity, and resolve a group (added as an intent's wording, or ign
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,9 +44,21 @@ class Group:
         return self.examples[0]
 
 
+# Stricter than mask_numbers_in: staff read this log, and a number spaced out ("4401 0619 …"),
+# spoken in Chinese numerals by voice ("一三八零零…"), or typed half (the end of an ID number) is
+# personal all the same. Any run of four or more such characters is masked.
+_NUMBER_RUN = re.compile(r"[0-9Xx](?:[\s-]*[0-9Xx]){3,}|[〇零一二三四五六七八九幺两]{4,}")
+
+
+def masked(text: str) -> str:
+    """The text as the log keeps it: personal numbers, and any run of four digits or Chinese
+    numerals, masked."""
+    return _NUMBER_RUN.sub(lambda m: "*" * len(m.group()), mask_numbers_in(text))
+
+
 def record(session: Session, *, openid: str, text: str, now: datetime) -> UnmatchedMessage | None:
     """Keep a message the front door did not understand, numbers masked; None for blank text."""
-    kept = " ".join(mask_numbers_in(text).split())[:MAX_TEXT]
+    kept = " ".join(masked(text).split())[:MAX_TEXT]
     if not kept:
         return None
     message = UnmatchedMessage(text=kept, openid=openid, received_at=now)

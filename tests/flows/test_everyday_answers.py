@@ -62,6 +62,9 @@ SAID = [
     ("已经不漏了", False),
     ("没有了哦", False),
     ("算了", False),
+    ("没有问题", True),
+    ("没问题", True),
+    ("不是的", False),
 ]
 
 
@@ -103,7 +106,22 @@ def test_an_everyday_word_answers_a_yes_no_question_and_picks_a_confirms_option(
     assert talk.says(said) == f"{meaning}/{'submit' if meaning else 'drop'}"
 
 
-@pytest.mark.parametrize("said", ["还在吗?", "什么意思", "明天再说", "还是算了吧再想想?"])
+@pytest.mark.parametrize(
+    "said",
+    [
+        "还在吗?",
+        "可以吗",  # a question back, as voice input sends it (no question mark)
+        "还在吗",
+        "什么意思",
+        "明天再说",
+        "还是算了吧再想想?",
+        "一直没漏",  # a yes start negated
+        "可以先不提交",
+        "不是很清楚",  # unsure: neither yes nor no
+        "不知道",
+        "还没",
+    ],
+)
 def test_a_question_back_or_something_else_is_not_taken_for_an_answer(said: str) -> None:
     talk = _talk(ASKING)
     talk.says("测试")
@@ -117,6 +135,14 @@ def test_the_start_of_an_options_words_picks_it() -> None:
     talk.says("测试")
     talk.says("是")
     assert talk.says("不提交") == "True/drop"
+
+
+@pytest.mark.parametrize("said", ["先不提交", "不要提交", "还是别提交了"])
+def test_an_options_words_said_negated_do_not_pick_it(said: str) -> None:
+    talk = _talk(ASKING)
+    talk.says("测试")
+    talk.says("是")
+    assert talk.says(said) != "True/submit"
 
 
 def test_a_report_is_submitted_with_an_everyday_yes_and_an_urgent_one_carries_its_advice() -> None:

@@ -98,7 +98,9 @@ class Desk:
         steps: list[Step] = [Sends("我要报事"), Sends(category), Sends(description), Sends(place)]
         steps += [Sends(answer) for answer in answers]
         steps += [_Photo(media_id) for media_id in photos]
-        steps += [Sends("好了" if photos else "没有"), Sends("确认提交")]
+        if len(photos) < POLICY.max_photos:  # at the limit the summary follows by itself
+            steps.append(Sends("好了" if photos else "没有"))
+        steps.append(Sends("确认提交"))
         self.script(openid, steps)
         reply = self.chat.last_reply or ""
         assert "已提交，编号" in reply, reply

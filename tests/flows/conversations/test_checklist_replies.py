@@ -126,3 +126,18 @@ def test_a_service_handed_over_skips_the_question_of_which() -> None:
     number = len(WORDS.office.topics) + [s.key for s in CATALOGUE.services].index(senior.key) + 1
     assert senior.conditions[0].question in talk.says(str(number))
     assert talk.state.flow == "checklist"
+
+
+@pytest.mark.parametrize(
+    ("said", "hukou"),
+    [("是", "guangzhou"), ("对的", "guangzhou"), ("不是", "elsewhere"), ("不在广州", "elsewhere"),
+     ("外省的", "elsewhere"), ("广州户籍", "guangzhou")],
+)  # fmt: skip
+def test_a_yes_no_condition_takes_everyday_words_and_a_negation_is_never_a_yes(
+    said: str, hukou: str
+) -> None:
+    talk = Talk(ENGINE)
+    talk.says("优待卡怎么办")
+    talk.says("第一次办")
+    talk.says(said)  # 户籍在广州吗？
+    assert talk.state.data["senior_card:hukou"] == hukou

@@ -29,7 +29,8 @@ def test_a_report_said_in_passing_is_confirmed_with_its_category_and_kept_as_des
 
 def test_a_photo_sent_first_becomes_a_report_with_that_photo() -> None:
     resident = Resident()
-    assert REPORTS.flow.category_prompt in resident.send("image", media_id="m1", pic_url="http://p")
+    said = resident.send("image", media_id="m1", pic_url="http://p")
+    assert said.startswith(BOT.photo_kept) and REPORTS.flow.category_prompt in said
     assert resident.state.flow == "report"
     assert asked_about("fire_safety") in resident.says("楼道里有人拉电线给电动车充电")
     assert REPORTS.flow.place_prompt in resident.says("是")
@@ -46,7 +47,7 @@ def test_a_photo_sent_first_becomes_a_report_with_that_photo() -> None:
 def test_a_location_sent_first_is_the_place_and_is_not_asked_again() -> None:
     resident = Resident()
     shared = resident.send("location", lat="23.13", lng="113.26", label="小区东门")
-    assert REPORTS.flow.category_prompt in shared
+    assert shared.startswith(BOT.location_kept) and REPORTS.flow.category_prompt in shared
     assert asked_about("street_light") in resident.says("路灯不亮")
     assert REPORTS.flow.description_prompt in resident.says("是")
     reply = resident.says("东门那盏灯坏了好几天")
@@ -130,3 +131,12 @@ def test_nothing_understood_offers_the_menu_and_is_kept_for_staff() -> None:
     assert BOT.not_understood in reply and BOT.menu_footer in reply
     assert resident.effects == [NotUnderstood("o_front", "今天天气怎么样")]
     assert resident.state.flow is None
+
+
+def test_a_number_not_on_the_list_of_choices_asks_again_rather_than_opening_the_menu() -> None:
+    resident = Resident()
+    resident.says("低保一个月有多少钱")
+    offered = len(resident.state.data["candidates"])
+    again = resident.says(str(offered + 1))  # on the main menu, but not on screen
+    assert TALK.choice.hint in again and TALK.choice.prompt in again
+    assert resident.state.flow == FRONT_DOOR

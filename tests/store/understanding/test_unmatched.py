@@ -40,9 +40,18 @@ def test_a_message_is_kept_with_its_numbers_masked(database: Engine) -> None:
     _said(database, f"我身份证{ID_NUMBER}低包咋弄", "   ")
     with Session(database) as session:
         [kept] = session.exec(select(UnmatchedMessage)).all()
-    assert kept.text == "我身份证440106********2345低包咋弄"
+    assert kept.text == "我身份证" + "*" * 18 + "低包咋弄"
     assert kept.openid == "o_resident_0001" and kept.received_at == NOW
     assert kept.resolved_label is None
+
+
+def test_a_number_spaced_out_or_said_in_chinese_numerals_is_masked_too(database: Engine) -> None:
+    spaced = " ".join(ID_NUMBER[i : i + 4] for i in range(0, 18, 4))
+    _said(database, f"身份证{spaced}", "电话一三八零零一三八零零零 三号楼")
+    with Session(database) as session:
+        texts = sorted(m.text for m in session.exec(select(UnmatchedMessage)))
+    assert all(ID_NUMBER[6:14] not in t and "一三八零零" not in t for t in texts)
+    assert "电话" + "*" * 11 + " 三号楼" in texts  # a building's number is not personal
 
 
 def test_an_overlong_message_is_cut_to_what_the_log_holds(database: Engine) -> None:
