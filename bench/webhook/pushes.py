@@ -12,13 +12,13 @@ from bot.sandbox.pusher import Pusher
 
 # One resident's conversation, in order: every turn lands on the menu or a flow step.
 TURNS: tuple[str, ...] = (
-    "你好",  # not understood → main menu
+    "你好",  # the front door's matcher: small talk → a greeting and the main menu
     "1",  # menu choice → 办事指南 asks which topic
-    "4",  # topic choice → 老年人优待卡 answer, flow done
+    "4",  # topic choice → a service (独生子女年审): its 办事清单 begins
     "菜单",  # global command → main menu
-    "办公时间",  # shortcut → starts 办事指南 and answers 办公时间 at once
+    "办公时间",  # the matcher: the guide topic → answered, the list shown again
     "办事指南",  # flow keyword → asks which topic
-    "居住证",  # topic by name → 居住证 answer, flow done
+    "居住证",  # topic by name → 居住证's 办事清单 begins
 )
 PATH = "/wechat"
 
