@@ -263,9 +263,11 @@ def _folded(words: Sequence[str]) -> frozenset[str]:
     return frozenset(normalise(word).casefold() for word in words)
 
 
-# A start answers only when what follows it neither negates nor asks: "一直没漏" is not 一直,
-# "可以吗" is a question back, "可以先不提交" is not 可以.
-_NEGATED_OR_ASKED = re.compile(r"[不没未别]|[吗么]$")
+# A start answers only when what follows it does not ask ("可以吗" is a question back) and,
+# for a yes, does not negate ("一直没漏" is not 一直, "可以先不提交" is not 可以);
+# "不用不用" is still no.
+_ASKED = re.compile(r"[吗么]$")
+_NEGATED = re.compile(r"[不没未别]")
 
 
 def parse_yes_no(text: str, answers: Answers) -> ParseResult:
@@ -285,8 +287,10 @@ def parse_yes_no(text: str, answers: Answers) -> ParseResult:
         longest = max(len(w) for w, _ in starts)
         meanings = {meaning for w, meaning in starts if len(w) == longest}
         rest = cleaned[longest:]
-        if len(meanings) == 1 and not _NEGATED_OR_ASKED.search(rest):
-            return Parsed(meanings.pop())
+        if len(meanings) == 1 and not _ASKED.search(rest):
+            meaning = meanings.pop()
+            if not (meaning and _NEGATED.search(rest)):
+                return Parsed(meaning)
     return Invalid(HINT_YES_NO)
 
 
