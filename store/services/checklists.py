@@ -92,21 +92,19 @@ def demand(session: Session, scope: Scope, *, since: datetime, until: datetime) 
     """Per service: checklists given, walked through, ready, applications made, and the
     documents most often missing — most asked-about first."""
     found: dict[str, Demand] = {}
-    given = (
-        select(ChecklistGiven.service, func.count())
-        .where(_visible(scope, ChecklistGiven))
-        .where(ChecklistGiven.created_at >= since, ChecklistGiven.created_at <= until)
-        .group_by(ChecklistGiven.service)
-    )
-    for service, count in session.execute(given):
+
+    def per_service(table: Any) -> Any:
+        """How many rows of the table each service has in the period, within the scope."""
+        return session.execute(
+            select(table.service, func.count())
+            .where(_visible(scope, table))
+            .where(table.created_at >= since, table.created_at <= until)
+            .group_by(table.service)
+        )
+
+    for service, count in per_service(ChecklistGiven):
         found.setdefault(service, Demand(service)).checklists = count
-    applied = (
-        select(ServiceApplication.service, func.count())
-        .where(_visible(scope, ServiceApplication))
-        .where(ServiceApplication.created_at >= since, ServiceApplication.created_at <= until)
-        .group_by(ServiceApplication.service)
-    )
-    for service, count in session.execute(applied):
+    for service, count in per_service(ServiceApplication):
         found.setdefault(service, Demand(service)).applications = count
     # The walked-through lists are read whole: JSON arrays count alike on both databases here.
     walked = (
