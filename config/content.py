@@ -28,6 +28,8 @@ from config.registry_content import RegistryContent
 from config.registry_exports import RegistryExports
 from config.report_content import ReportContent
 from config.report_exports import ReportExports
+from config.review_content import ReviewCatalogue
+from config.review_loading import load_reviews
 from config.service_checklist import ChecklistText, ServiceCatalogue, check_fits
 from config.service_content import Service
 from config.understanding_content import FaqContent, UnderstandingContent
@@ -269,7 +271,7 @@ class CallList(Strict):
 # The kinds of message the code queues; notifications.yaml must route every one of them.
 SENT_KINDS = (
     "staff_notice", "staff_reply", "status_update", "reminder", "urgent_notice", "binding_notice",
-    "confirmation",
+    "confirmation", "review_reminder", "visit_reminder", "notice",
 )  # fmt: skip
 
 
@@ -333,6 +335,7 @@ class Content:
     faq: FaqContent
     applications: ApplicationContent
     services: ServiceCatalogue
+    reviews: ReviewCatalogue
 
 
 @dataclass(frozen=True)
@@ -411,6 +414,14 @@ def load_content(directory: Path) -> Content:
         if value is not None:
             loaded[name.removesuffix(".yaml")] = value
     loaded["services"], found = _load_services(directory / "services")
+    problems.extend(found)
+    registry, services = loaded.get("registry"), loaded.get("services")
+    loaded["reviews"], found = load_reviews(
+        directory / "reviews", _load_file, Problem,
+        tags=registry.tags if isinstance(registry, RegistryContent) else None,
+        statuses=registry.codes.residence_status if isinstance(registry, RegistryContent) else None,
+        services=services.by_key if isinstance(services, ServiceCatalogue) else None,
+    )  # fmt: skip
     problems.extend(found)
     if problems:
         raise ContentError(problems)

@@ -150,3 +150,58 @@ class SubmitApplication(Effect):
     service: str
     version: str
     fields: tuple[tuple[str, str], ...]  # (field key, what the resident answered)
+
+
+@dataclass(frozen=True)
+class BookVisit(Effect):
+    """Book (or, with `move`, re-book) a visit for a review record at a slot's local start
+    ("2026-12-03T09:00"); the reply's {booking} says whether it was taken or just filled up."""
+
+    openid: str
+    record_id: int
+    starts_at: str
+    move: bool = False
+
+
+@dataclass(frozen=True)
+class CancelVisit(Effect):
+    """Cancel the visit booked for a review record; the record is still to be done."""
+
+    openid: str
+    record_id: int
+
+
+@dataclass(frozen=True)
+class ReportReviewDone(Effect):
+    """The resident says they did the review online (回复「已完成」): self-reported, for staff
+    to confirm."""
+
+    openid: str
+    record_id: int
+
+
+@dataclass(frozen=True)
+class CheckedDocuments(Effect):
+    """The one-visit check of a review's documents: which the resident said they lack."""
+
+    openid: str
+    record_id: int
+    service: str
+    version: str
+    items: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StopReminders(Effect):
+    """No more review reminders to this WeChat user: of one programme, or (None) of all."""
+
+    openid: str
+    programme: str | None
+
+
+@dataclass(frozen=True)
+class ResumeReminders(Effect):
+    """Review reminders again, every programme the user stopped."""
+
+    openid: str

@@ -64,6 +64,24 @@ class Port(Protocol):
         name_masked: "" while pending, requested_on), oldest first."""
         ...
 
+    def reviews_of(self, openid: str) -> list[dict[str, Any]]:
+        """The open review records of the residents the openid acts for (record_id, programme,
+        name_masked, kind, state, opens_on, closes_on: ISO days or None, committee_id, visit:
+        {starts_at: local ISO, label} or None), soonest deadline first."""
+        ...
+
+    def visit_days(self, committee_id: int) -> list[dict[str, Any]]:
+        """The next days a visit can be booked at the committee (day: ISO, label, left)."""
+        ...
+
+    def visit_times(self, committee_id: int, day: str) -> list[dict[str, Any]]:
+        """The free times of one day (starts_at: local ISO, label, left), earliest first."""
+        ...
+
+    def reminders_stopped(self, openid: str) -> list[str]:
+        """The programmes whose reminders the openid stopped ("*": all of them)."""
+        ...
+
 
 @dataclass(frozen=True)
 class InputKind:

@@ -1,6 +1,7 @@
 """Every table, imported once so SQLModel's metadata knows them all (Alembic and the tests)."""
 
 from store.binding.models import BindAttempt, Registration, ResidentBinding, SelfReport
+from store.broadcasts.models import Broadcast, BroadcastTarget
 from store.campaigns.models import Campaign, CampaignTarget
 from store.inbound.models import InboundMessage, WebhookNonce
 from store.outbox.models import AccessToken, OutboxMessage
@@ -16,6 +17,13 @@ from store.registry.models import (
 )
 from store.reports.models import Report, ReportCounter, ReportEvent, ReportFollower, ReportPhoto
 from store.residents.models import Conversation, HumanRequest, NotificationConsent, WeChatUser
+from store.reviews.models import (
+    Appointment,
+    AppointmentSlot,
+    ReviewOptOut,
+    ReviewRecord,
+    ReviewTransition,
+)
 from store.services.models import (
     ChecklistGiven,
     ServiceApplication,
@@ -36,8 +44,12 @@ from store.understanding.models import UnmatchedMessage
 __all__ = [
     "AccessToken",
     "ApiToken",
+    "Appointment",
+    "AppointmentSlot",
     "AuditEntry",
     "BindAttempt",
+    "Broadcast",
+    "BroadcastTarget",
     "Campaign",
     "CampaignTarget",
     "ChecklistGiven",
@@ -65,6 +77,9 @@ __all__ = [
     "ResidentChange",
     "ResidentFlag",
     "ResidentTag",
+    "ReviewOptOut",
+    "ReviewRecord",
+    "ReviewTransition",
     "SelfReport",
     "ServiceApplication",
     "ServiceApplicationCounter",
