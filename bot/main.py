@@ -25,9 +25,11 @@ from bot.api import problems as api_problems
 from bot.api import report_reveal as reveal_api
 from bot.api import reports as reports_api
 from bot.api import residents as residents_api
+from bot.api import reviews as reviews_api
 from bot.api import staff as staff_api
 from bot.console import applications as console_applications
 from bot.console import bindings as console_bindings
+from bot.console import broadcasts as console_broadcasts
 from bot.console import campaigns as console_campaigns
 from bot.console import census as console_census
 from bot.console import places as console_places
@@ -36,11 +38,14 @@ from bot.console import registry_exports as console_exports
 from bot.console import report_reveal as console_reveal
 from bot.console import reports as console_reports
 from bot.console import residents as console_residents
+from bot.console import review_record as console_review_record
+from bot.console import reviews as console_reviews
 from bot.console import routes as console
 from bot.console import self_reports as console_self_reports
 from bot.console import service_demand as console_demand
 from bot.console import tokens as console_tokens
 from bot.console import unmatched as console_unmatched
+from bot.console import visits as console_visits
 from bot.console.inputs import problem_page
 from bot.reports.open311 import routes as open311
 from bot.understanding.provider import MatcherProvider
@@ -102,6 +107,7 @@ def create_app(
     app.include_router(residents_api.router)
     app.include_router(households_api.router)
     app.include_router(applications_api.router)
+    app.include_router(reviews_api.router)
     app.include_router(console.public)
     app.include_router(console.router)
     app.include_router(console_places.router)
@@ -116,9 +122,14 @@ def create_app(
     app.include_router(console_bindings.router)
     app.include_router(console_self_reports.router)
     app.include_router(console_campaigns.router)
+    app.include_router(console_broadcasts.router)
     app.include_router(console_demand.router)  # before /console/applications/{reference}
     app.include_router(console_applications.router)
     app.include_router(console_unmatched.router)
+    # 年审: the tracker, a record, the call list, the day's visits.
+    app.include_router(console_reviews.router)
+    app.include_router(console_review_record.router)
+    app.include_router(console_visits.router)
     # residents pages after any /console/residents/<word> page: /{resident_id} takes any word
     app.include_router(console_residents.router)
     app.include_router(open311.router)

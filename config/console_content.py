@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from config.console_broadcast_keys import BROADCAST_KEYS
 from config.console_registry_keys import REGISTRY_KEYS
+from config.console_reviews_keys import REVIEWS_KEYS
 from config.console_services_keys import SERVICES_KEYS
 from config.console_understanding_keys import UNDERSTANDING_KEYS
 
@@ -204,6 +206,8 @@ CONSOLE_KEYS = frozenset(
         *REGISTRY_KEYS,
         *SERVICES_KEYS,
         *UNDERSTANDING_KEYS,
+        *REVIEWS_KEYS,
+        *BROADCAST_KEYS,
     )
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -281,6 +281,35 @@ class OptOut(Strict):
     nothing_to_resume: str = NonEmpty
 
 
+class Labels(Strict):
+    """How days and times read: "12月3日（周四）", "上午9:00"."""
+
+    weekdays: tuple[str, ...] = Field(min_length=7, max_length=7)
+    day: str = NonEmpty  # {month} {day} {weekday}
+    morning: str = NonEmpty
+    afternoon: str = NonEmpty
+    time: str = NonEmpty  # {part} {hour} {minute}
+    date: str = NonEmpty  # {year} {month} {day}: a deadline
+
+    def of_day(self, day: date) -> str:
+        """A day as residents read it."""
+        return self.day.format(month=day.month, day=day.day, weekday=self.weekdays[day.weekday()])
+
+    def of_time(self, at: datetime) -> str:
+        """A local time as residents read it (12-hour, morning or afternoon)."""
+        part = self.morning if at.hour < 12 else self.afternoon
+        hour = at.hour if at.hour <= 12 else at.hour - 12
+        return self.time.format(part=part, hour=hour, minute=f"{at.minute:02d}")
+
+    def of_visit(self, at: datetime) -> str:
+        """A visit's local start: its day and time."""
+        return self.of_day(at.date()) + self.of_time(at)
+
+    def of_date(self, day: date) -> str:
+        """A deadline."""
+        return self.date.format(year=day.year, month=day.month, day=day.day)
+
+
 class ReviewText(Strict):
     """The 年审 flow's words, the reminders, booking and opting out (reviews/_reviews.yaml)."""
 
@@ -292,6 +321,7 @@ class ReviewText(Strict):
     letters: Letters
     opt_out: OptOut
     appointments: Appointments
+    labels: Labels
     texts: dict[str, str]
 
     @field_validator("states")
@@ -315,8 +345,25 @@ class ReviewText(Strict):
 STATES = (
     "due", "reminded", "booked", "self_reported", "completed", "exempt", "moved_away", "overdue",
 )  # fmt: skip
-# The 年审 flow's sentences (reviews/_reviews.yaml `texts`); the flow's helper fills this list.
-TEXT_KEYS: tuple[str, ...] = ()
+# The 年审 flow's sentences (reviews/_reviews.yaml `texts`): the flows (flows/reviews.py,
+# review_visits.py) say them, and bot/webhook/reviews.py fills replies with them.
+TEXT_KEYS: tuple[str, ...] = (
+    "not_bound", "nothing_due", "pick", "pick_item", "pick_hint", "heading", "deadline",
+    "no_deadline", "state_open", "state_overdue", "state_booked", "state_self_reported",
+    "self_reported_end", "ways", "way_online", "way_online_words", "way_book", "way_book_words",
+    "way_in_person", "way_move", "way_move_words", "way_cancel", "way_cancel_words",
+    "way_documents", "way_documents_words", "way_hint", "where_committee", "where_service",
+    "where_unknown", "check_later", "online_heading", "online_step", "online_link",
+    "online_not_filled", "online_ask", "online_done", "online_later", "online_later_reply",
+    "done_words", "documents_start", "documents_not_filled", "no_documents", "check_book", "guide",
+    "guide_unbound", "guide_yes", "guide_no", "guide_declined", "days", "day_item", "day_hint",
+    "day_not_offered", "day_full", "all_full", "times", "time_item", "time_hint", "confirm",
+    "confirm_move", "confirm_yes", "confirm_other", "other_words", "confirm_no", "not_booked",
+    "booked", "moved", "booking_full", "booking_gone", "cancel_ask", "cancel_yes", "cancel_no",
+    "cancel_kept", "visit_cancelled", "cancel_nothing", "done_ask", "done_yes", "done_no",
+    "done_not_yet", "done_nothing", "self_reported", "already_reported", "record_gone",
+    "all_words",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from flows.engine import Engine, menu_of
 from flows.front_door import front_door_flow
 from flows.office import office_guide
 from flows.reports import follow_up_flow, my_reports_flow, report_flow
+from flows.review_opt_out import opt_out_flow, resume_flow
+from flows.reviews import reviews_flow
 from flows.steps import Flow
 from flows.understanding.entries import entries_of, vocabulary_of
 from flows.understanding.intents import REPORT
@@ -43,6 +45,10 @@ def build_flows(
         # Issue 13: 7 办事清单; applying in chat (开具居住证明) follows a checklist, unlisted.
         checklist_flow(content, find=None if matcher is None else find_with(matcher)),
         application_flow(content),
+        # Issue 14: 8 年审 (已完成 starts it too); 退订 and 恢复提醒 are unlisted, reached by words.
+        reviews_flow(content),
+        opt_out_flow(content),
+        resume_flow(content),
         register_flow(content),
         # Unlisted: the answer to a campaign's message (核对信息), started by the invitation.
         campaign_flow(content.campaigns),

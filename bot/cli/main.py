@@ -15,6 +15,7 @@ from bot.cli.processes import scheduler, worker
 from bot.cli.registry import import_app
 from bot.cli.registry_quality import registry_app
 from bot.cli.reports import reports_app
+from bot.cli.reviews import reviews_app
 from bot.cli.sandbox import sandbox_api
 from bot.cli.settings import load_settings, out, refuse_demo_accounts
 from bot.cli.staff import staff_app
@@ -28,6 +29,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(staff_app, name="staff")
 app.add_typer(reports_app, name="reports")
+app.add_typer(reviews_app, name="reviews")
 app.add_typer(import_app, name="import")
 app.add_typer(registry_app, name="registry")
 app.command("export")(export)

@@ -1,6 +1,7 @@
 """The scheduler's work, set up once for `linli scheduler` and for demo mode alike: the delivery
 worker, the photo job, the report planner, the retention job, the sweep of abandoned residents
-sheets and the confirmation campaigns' reminders on Linli's fixed schedule."""
+sheets, the confirmation campaigns' reminders and the annual reviews' planner on Linli's fixed
+schedule."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.delivery.runtime import delivery_worker
 from bot.delivery.worker import DeliveryWorker
 from bot.processes.scheduler import build_scheduler, inbound_retention, report_planner
 from bot.reports.photos import PhotoFetcher
+from bot.reviews.jobs import review_planner
 from config.content import Content
 from config.settings import Settings
 from store.registry import import_jobs
@@ -27,6 +29,7 @@ from store.types import utcnow
 
 IMPORT_SWEEP = "registry-import-sweep"
 CAMPAIGN_REMINDERS = "campaign-reminders"
+REVIEW_PLANNER = "review-planner"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,12 @@ async def scheduled_jobs(
         scheduler.add_job(
             campaign_reminders(database, sealer, content, settings.tz, clock), "interval",
             seconds=3600.0, id=CAMPAIGN_REMINDERS, name="remind residents to confirm details",
+            replace_existing=True, max_instances=1, coalesce=True,
+        )  # fmt: skip
+        # Annual reviews: the day's records and reminders, visit reminders, missed visits.
+        scheduler.add_job(
+            review_planner(database, content, settings.tz, clock), "interval", seconds=3600.0,
+            id=REVIEW_PLANNER, name="plan annual reviews and their reminders",
             replace_existing=True, max_instances=1, coalesce=True,
         )  # fmt: skip
         scheduler.start()

@@ -13,21 +13,27 @@ from sqlmodel import Session
 from bot.delivery.wecom import notice
 from bot.reports import service as reporting
 from bot.services import effects as service_effects
-from bot.webhook import binding, campaign
+from bot.webhook import binding, campaign, reviews
 from config.content import Content
 from flows import place_names
 from flows.effects import (
     AnswerCampaign,
     AnswerFollowUp,
     BindResident,
+    BookVisit,
+    CancelVisit,
+    CheckedDocuments,
     Effect,
     FileReport,
     FollowReport,
     GiveChecklist,
     NotUnderstood,
     RegisterResident,
+    ReportReviewDone,
     RequestHuman,
     RequestProxy,
+    ResumeReminders,
+    StopReminders,
     SubmitApplication,
     SubmitSelfReport,
     Unbind,
@@ -143,6 +149,12 @@ APPLIERS: dict[type[Effect], Callable[[Session, Any, Context], Facts | None]] = 
     GiveChecklist: service_effects.give_checklist,
     SubmitApplication: service_effects.submit_application,
     NotUnderstood: _not_understood,
+    BookVisit: reviews.book_visit,
+    CancelVisit: reviews.cancel_visit,
+    ReportReviewDone: reviews.report_review_done,
+    CheckedDocuments: reviews.checked_documents,
+    StopReminders: reviews.stop_reminders,
+    ResumeReminders: reviews.resume_reminders,
 }
 
 
@@ -179,6 +191,10 @@ class StorePort:
         self._binding = (
             binding.BindingReads(session, content, sealer, tz, now) if sealer and tz else None
         )
+        self._reviews = (
+            reviews.ReviewReads(session, content, tz, now, self._binding) if self._binding and tz
+            else None
+        )  # fmt: skip
 
     def human_request_open(self, openid: str) -> bool:
         """True when the resident already waits for a person."""
@@ -271,6 +287,27 @@ class StorePort:
     def bindings_of(self, openid: str) -> list[dict[str, Any]]:
         """The openid's pending and active bindings; a pending one names nobody."""
         return self._reads().bindings_of(openid)
+
+    def _review_reads(self) -> reviews.ReviewReads:
+        if self._reviews is None:
+            raise RuntimeError("StorePort needs the sealer and time zone for review reads")
+        return self._reviews
+
+    def reviews_of(self, openid: str) -> list[dict[str, Any]]:
+        """The open review records of the residents the openid acts for."""
+        return self._review_reads().reviews_of(openid)
+
+    def visit_days(self, committee_id: int) -> list[dict[str, Any]]:
+        """The next days a visit can be booked at the committee."""
+        return self._review_reads().visit_days(committee_id)
+
+    def visit_times(self, committee_id: int, day: str) -> list[dict[str, Any]]:
+        """One day's free visit times."""
+        return self._review_reads().visit_times(committee_id, day)
+
+    def reminders_stopped(self, openid: str) -> list[str]:
+        """The programmes whose reminders the openid stopped ("*": all)."""
+        return self._review_reads().reminders_stopped(openid)
 
 
 def _place(place: Place | None) -> dict[str, Any] | None:

@@ -54,7 +54,11 @@ class ReviewRecord(SQLModel, table=True):
     created_at: datetime = when()
     updated_at: datetime = when()
     reminded_at: datetime | None = when(nullable=True)
-    last_stage: str | None = text(12)  # the last reminder stage enqueued (opens, closing, …)
+    # The last reminder stage enqueued: its key (opens, closing-14, closing-3, overdue), which
+    # ends the message's idempotency key; planner.stage_name gives the stage it counts as.
+    last_stage: str | None = text(12)
+    # The outbox message of that reminder (the tracker reads whether it arrived).
+    reminder_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     completed_at: datetime | None = when(nullable=True)
     completed_via: str | None = text(12)  # online, in_person
 

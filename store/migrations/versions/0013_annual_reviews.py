@@ -115,6 +115,7 @@ def upgrade() -> None:
         sa.Column("updated_at", store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reminded_at", store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_stage", sa.String(length=12), nullable=True),
+        sa.Column("reminder_id", sa.Integer(), nullable=True),
         sa.Column("completed_at", store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_via", sa.String(length=12), nullable=True),
         sa.ForeignKeyConstraint(

@@ -71,6 +71,11 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
     campaign = {"committee_id": committee, "title": "冬季核对", "place_id": "1",
                 "tag": "party_member", "unconfirmed_since": "2026-01-01",
                 "reminder_after_days": "3"}  # fmt: skip
+    notice = {"committee_id": committee, "place_id": "1", "tag": "party_member", "title": "停水",
+              "text": "明天停水"}  # fmt: skip
+    counts = {"total": "0", "reachable": "0", "opted_out": "0", "not_bound": "0"}
+    review = {"programme": "family_planning_review", "cycle": "2026"}
+    listing = {"state": "reminded", "place_id": "1"}
     # The valid current password is wrong on purpose: the account keeps its password.
     return {
         ("GET", "/console/static/console.css"): Case("GET", query={"v": "1"}),
@@ -263,6 +268,36 @@ def routes(scene: Scene) -> dict[tuple[str, str], Case]:
         ),
         ("POST", "/console/registry/campaigns/{campaign_id}/start"): Case(
             "POST", path={"campaign_id": "1"}
+        ),
+        # ---- 发通知: staff broadcasts ----
+        ("GET", "/console/broadcasts"): Case("GET", query={"x": "1"}),
+        ("GET", "/console/broadcasts/new"): Case("GET", query={"x": "1"}),
+        ("POST", "/console/broadcasts"): Case("POST", form=notice),
+        ("GET", "/console/broadcasts/{broadcast_id}"): Case(
+            "GET", path={"broadcast_id": "1"}, query={"saved": "1", "sent": "1", "page": "1"}
+        ),
+        ("POST", "/console/broadcasts/{broadcast_id}/send"): Case(
+            "POST", path={"broadcast_id": "1"}, form=counts
+        ),
+        # ---- 年审: the tracker, a record, the call list, the day's visits ----
+        ("GET", "/console/reviews"): Case(
+            "GET", query={**review, **listing, "page": "1", "done": "exempt", "skipped": "0"}
+        ),
+        ("GET", "/console/reviews/export.xlsx"): Case("GET", query={**review, **listing}),
+        ("POST", "/console/reviews/bulk"): Case(
+            "POST",
+            form={**review, **listing, "change": "exempt", "note": "已迁往外省", "record_id": "1"},
+        ),
+        ("GET", "/console/reviews/calls"): Case("GET", query={**review, "page": "1"}),
+        ("GET", "/console/reviews/records/{record_id}"): Case(
+            "GET", path={"record_id": "1"}, query={"done": "confirm"}
+        ),
+        ("POST", "/console/reviews/records/{record_id}/{step}"): Case(
+            "POST", path={"record_id": "1", "step": "exempt"}, form={"note": "已迁往外省"}
+        ),
+        ("GET", "/console/visits"): Case("GET", query={"day": "2026-11-28", "done": "done"}),
+        ("POST", "/console/visits/{appointment_id}"): Case(
+            "POST", path={"appointment_id": "1"}, form={"outcome": "done", "day": "2026-11-28"}
         ),
         # ---- 办事申请 and 办事统计 ----
         ("GET", "/console/applications"): Case("GET", query={"show": "all", "page": "1"}),

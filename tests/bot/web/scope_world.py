@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from store.binding.models import Registration, ResidentBinding, SelfReport
+from store.broadcasts.models import Broadcast
 from store.campaigns.models import Campaign
 from store.db import unit_of_work
 from store.outbox import messages as outbox
@@ -19,6 +20,7 @@ from store.places.models import Place
 from store.registry.import_models import RegistryConflict, RegistryImport
 from store.registry.models import Dwelling, Household, Residence, Resident, ResidentTag
 from store.reports.models import Report, ReportPhoto
+from store.reviews.models import Appointment, AppointmentSlot, ReviewRecord
 from store.staff import audit
 from store.staff import sessions as staff_sessions
 from store.staff.models import StaffUser
@@ -48,6 +50,9 @@ class Committee:
     registration_id: int = 0
     self_report_id: int = 0
     campaign_id: int = 0
+    review_record_id: int = 0
+    appointment_id: int = 0
+    broadcast_id: int = 0
 
     @property
     def markers(self) -> list[str]:
@@ -56,7 +61,7 @@ class Committee:
         return [self.reference, f"PLACE-{key}", self.staff.username, f"resident_{key}",
                 f"…{key}", f"NOTICE-{key}", f"AUDIT-{key}", f"RES-{key}", f"HH-{key}",
                 f"IMPORT-{key}", f"CONFLICT-{key}", f"REG-{key}",
-                f"CAMPAIGN-{key}"]  # fmt: skip
+                f"CAMPAIGN-{key}", f"BROADCAST-{key}"]  # fmt: skip
 
 
 @dataclass
@@ -188,6 +193,39 @@ def _campaign(database: Engine, key: str, committee_id: int, now: datetime) -> i
         return campaign.id
 
 
+def _broadcast(database: Engine, key: str, committee_id: int, place_id: int, now: datetime) -> int:
+    """A notice (BROADCAST-key) to the committee's building, saved, not sent."""
+    with unit_of_work(database) as session:
+        broadcast = Broadcast(committee_id=committee_id, title=f"BROADCAST-{key}",
+                              message=f"BROADCAST-{key}", filter={"place_id": place_id},
+                              created_at=now)  # fmt: skip
+        session.add(broadcast)
+        session.flush()
+        assert broadcast.id is not None
+        return broadcast.id
+
+
+def _review(database: Engine, committee_id: int, resident_id: int, now: datetime
+            ) -> tuple[int, int]:  # fmt: skip
+    """RES-key's 年审 record of this year, reminded, with a visit booked within the hour."""
+    with unit_of_work(database) as session:
+        record = ReviewRecord(programme="family_planning_review", cycle=now.year,
+                              resident_id=resident_id, committee_id=committee_id,
+                              state="booked", opens_on=now.date(), closes_on=None,
+                              created_at=now, updated_at=now)  # fmt: skip
+        slot = AppointmentSlot(committee_id=committee_id, starts_at=now, ends_at=now,
+                               capacity=4, taken=1)  # fmt: skip
+        session.add_all([record, slot])
+        session.flush()
+        assert record.id is not None and slot.id is not None
+        visit = Appointment(record_id=record.id, slot_id=slot.id, resident_id=resident_id,
+                            state="booked", created_at=now, updated_at=now)  # fmt: skip
+        session.add(visit)
+        session.flush()
+        assert visit.id is not None
+        return record.id, visit.id
+
+
 def _committee(
     database: Engine, key: str, name: str, district: str, number: int, media_dir: Path,
     now: datetime,
@@ -218,9 +256,12 @@ def _committee(
     import_id, conflict_id = _import(database, key, person.committee_id, resident_id, now)
     waiting = _wechat(database, key, person.committee_id, resident_id, now)
     campaign_id = _campaign(database, key, person.committee_id, now)
+    review_record_id, appointment_id = _review(database, person.committee_id, resident_id, now)
+    broadcast_id = _broadcast(database, key, person.committee_id, place_id, now)
     return Committee(key, person.committee_id, person, headers, token_id, place_id, reference,
                      resident_id, household_id, import_id, conflict_id, *waiting,
-                     campaign_id=campaign_id)  # fmt: skip
+                     campaign_id=campaign_id, review_record_id=review_record_id,
+                     appointment_id=appointment_id, broadcast_id=broadcast_id)  # fmt: skip
 
 
 def build(database: Engine, media_dir: Path) -> World:

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from starlette.testclient import TestClient
 
 from bot.main import create_app
 from store.binding.models import Registration, ResidentBinding, SelfReport
+from store.broadcasts.models import Broadcast
 from store.campaigns.models import Campaign
 from store.places.models import Place
 from store.registry.import_models import RegistryConflict, RegistryImport
 from store.reports.models import Report
+from store.reviews.models import Appointment, ReviewRecord
 from store.staff.models import StaffUser
 from tests.bot.web.scope_world import Committee, World, build
 from tests.chat import settings_for
@@ -102,6 +105,9 @@ class Probe:
             "registration_id": self.victim.registration_id,
             "self_report_id": self.victim.self_report_id,
             "campaign_id": self.victim.campaign_id,
+            "record_id": self.victim.review_record_id,
+            "appointment_id": self.victim.appointment_id, "step": "exempt",
+            "broadcast_id": self.victim.broadcast_id,
         }  # fmt: skip
         path = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
         return self.client.request(method, path, headers=self.headers, **kwargs)
@@ -256,6 +262,16 @@ def _campaign_form(p: Probe) -> dict[str, Any]:
             "place_id": str(p.victim.place_id)}  # fmt: skip
 
 
+def _broadcast_form(p: Probe) -> dict[str, Any]:
+    return {"title": INTRUDER, "text": INTRUDER, "committee_id": str(p.victim.committee_id),
+            "place_id": str(p.victim.place_id)}  # fmt: skip
+
+
+def _bulk_form(p: Probe) -> dict[str, Any]:
+    return {"data": {"programme": "family_planning_review", "change": "exempt", "note": INTRUDER,
+                     "record_id": str(p.victim.review_record_id)}}  # fmt: skip
+
+
 def _open311_form(p: Probe) -> dict[str, Any]:
     fields = {"service_code": "shared_bike", "description": INTRUDER,
               "address_id": str(p.victim.place_id)}  # fmt: skip
@@ -289,6 +305,12 @@ SCOPE: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/applications"): listed(),
     ("GET", "/api/v1/applications/{reference}"): answers(404),
     ("POST", "/api/v1/applications/{reference}/status"): answers(404, json={"status": "accepted"}),
+    ("GET", "/api/v1/reviews"): listed(
+        _place, query=f"?programme=family_planning_review&cycle={datetime.now(UTC).year}"
+    ),
+    ("POST", "/api/v1/reviews/{record_id}/actions"): answers(
+        404, json={"action": "exempt", "note": INTRUDER}
+    ),
     # the console
     ("GET", "/console/login"): answers(200),
     ("POST", "/console/login"): answers(403, data={"username": "west1", "password": "x"}),
@@ -376,6 +398,23 @@ SCOPE: dict[tuple[str, str], Check] = {
     ("POST", "/console/registry/campaigns"): posts(200, lambda p: {"data": _campaign_form(p)}),
     ("GET", "/console/registry/campaigns/{campaign_id}"): answers(404),
     ("POST", "/console/registry/campaigns/{campaign_id}/start"): answers(404),
+    # ---- 发通知: staff broadcasts ----
+    ("GET", "/console/broadcasts"): listed(lambda c: f"BROADCAST-{c.key}"),
+    ("GET", "/console/broadcasts/new"): listed(),
+    ("POST", "/console/broadcasts"): posts(200, lambda p: {"data": _broadcast_form(p)}),
+    ("GET", "/console/broadcasts/{broadcast_id}"): answers(404),
+    ("POST", "/console/broadcasts/{broadcast_id}/send"): answers(
+        404, data={"total": "1", "reachable": "1", "opted_out": "0", "not_bound": "0"}
+    ),
+    # ---- 年审: the tracker, a record, the call list, the day's visits ----
+    ("GET", "/console/reviews"): listed(_place),
+    ("GET", "/console/reviews/export.xlsx"): listed(_place),
+    ("POST", "/console/reviews/bulk"): posts(404, _bulk_form),
+    ("GET", "/console/reviews/calls"): listed(),
+    ("GET", "/console/reviews/records/{record_id}"): answers(404),
+    ("POST", "/console/reviews/records/{record_id}/{step}"): answers(404, data={"note": INTRUDER}),
+    ("GET", "/console/visits"): listed(),
+    ("POST", "/console/visits/{appointment_id}"): answers(404, data={"outcome": "done"}),
     # ---- 办事申请 and 办事统计 ----
     ("GET", "/console/applications"): listed(),
     ("GET", "/console/applications/demand"): listed(),
@@ -446,6 +485,15 @@ def test_no_route_shows_or_changes_what_is_outside_the_callers_scope(
         assert session.exec(select(Campaign).where(Campaign.title == INTRUDER)).all() == []
         theirs = session.get(Campaign, world.west.campaign_id)
         assert theirs is not None and theirs.started_at is None
+        # No notice was saved for the victim's committee, and theirs was not sent.
+        assert session.exec(select(Broadcast).where(Broadcast.title == INTRUDER)).all() == []
+        notice = session.get(Broadcast, world.west.broadcast_id)
+        assert notice is not None and notice.sent_at is None
+        # The victim's 年审 record and its visit are as they were.
+        record = session.get(ReviewRecord, world.west.review_record_id)
+        visit = session.get(Appointment, world.west.appointment_id)
+        assert record is not None and record.state == "booked"
+        assert visit is not None and visit.state == "booked"
     assert client.get("/api/v1/me", headers=world.west.headers).status_code == 200
 
 
