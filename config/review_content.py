@@ -267,6 +267,14 @@ class Letters(Strict):
             raise ValueError(f"unknown placeholders {sorted(unknown)}")
         return value
 
+    @field_validator("eve")
+    @classmethod
+    def _known_eve(cls, value: str) -> str:
+        unknown = placeholders(value) - {"name", "when", "documents"}
+        if unknown:
+            raise ValueError(f"unknown placeholders {sorted(unknown)}")
+        return value
+
 
 class OptOut(Strict):
     """Stopping and resuming reminders in chat."""
@@ -338,6 +346,10 @@ class ReviewText(Strict):
         missing = [k for k in TEXT_KEYS if not value.get(k)]
         if missing:
             raise ValueError(f"these sentences are needed: {missing}")
+        for key, sentence in value.items():
+            unknown = placeholders(sentence) - TEXT_PLACEHOLDERS.get(key, set())
+            if unknown:
+                raise ValueError(f"{key}: unknown placeholders {sorted(unknown)}")
         return value
 
 
@@ -380,3 +392,18 @@ class ReviewCatalogue:
         known = {p.key: p for p in programmes}
         ordered = tuple(known[k] for k in words.order if k in known)
         return cls(words, ordered, {p.key: p for p in ordered})
+
+
+# The {names} each sentence of `texts` may use (the flow fills exactly these); others use none.
+TEXT_PLACEHOLDERS: dict[str, set[str]] = {
+    "nothing_due": {"names"}, "pick_item": {"name", "programme"},
+    "heading": {"name", "programme"}, "deadline": {"date"}, "state_booked": {"when"},
+    "where_service": {"where"}, "online_step": {"number", "text"}, "online_link": {"link"},
+    "guide": {"programme"}, "guide_unbound": {"programme"}, "day_item": {"label", "left"},
+    "day_not_offered": {"day"}, "day_full": {"day"}, "times": {"day"},
+    "time_item": {"label", "left"}, "confirm": {"name", "programme", "when"},
+    "confirm_move": {"old", "when"}, "booked": {"name", "programme", "when"},
+    "moved": {"programme", "when"}, "cancel_ask": {"when"}, "cancel_kept": {"when"},
+    "visit_cancelled": {"programme"}, "done_ask": {"name", "programme"},
+    "self_reported": {"name", "programme"}, "already_reported": {"name", "programme"},
+}  # fmt: skip

@@ -75,3 +75,13 @@ def mask_openid(openid: str | None) -> str:
     if not openid:
         return "—"
     return f"…{openid[-4:]}" if len(openid) > 8 else "…"
+
+
+def mask_name(name: str) -> str:
+    """A name as a notice, a list or a stranger may show it: 张*英, 王*, 欧**月."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*" if name else ""
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -71,7 +71,8 @@ class Port(Protocol):
         ...
 
     def visit_days(self, committee_id: int) -> list[dict[str, Any]]:
-        """The next days a visit can be booked at the committee (day: ISO, label, left)."""
+        """The next days a visit can be booked at the committee (day: ISO, label, left, and
+        today: the local date, from which the flow counts 明天 and 下周一)."""
         ...
 
     def visit_times(self, committee_id: int, day: str) -> list[dict[str, Any]]:

@@ -18,10 +18,10 @@ from bot.web.auth import Principal, require_staff
 from bot.web.context import context_of
 from bot.web.db import WriteSession
 from config.content import Content
+from flows.masking import mask_name
 from store.registry import search
 from store.reviews import appointments, records, tracker
 from store.reviews.models import STATES, AppointmentSlot, ReviewRecord
-from store.reviews.visits import masked_name
 from store.staff import audit
 
 router = APIRouter(
@@ -78,7 +78,7 @@ def _item(content: Content, record: ReviewRecord, name: str, building: str | Non
     return ReviewItem(
         id=record.id or 0, programme=record.programme,
         programme_name=programme.name if programme else record.programme, cycle=record.cycle,
-        resident_id=record.resident_id, name=masked_name(name), building=building,
+        resident_id=record.resident_id, name=mask_name(name), building=building,
         state=record.state,
         state_name=content.reviews.words.states.get(record.state, record.state),
         opens_on=record.opens_on, closes_on=record.closes_on,

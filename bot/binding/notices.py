@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from config.content import Content
+from flows.masking import mask_name
 from store.binding.models import (
     ACCEPTED,
     ACTIVE,
@@ -20,16 +21,6 @@ from store.binding.models import (
 from store.outbox import messages as outbox
 
 KIND = "binding_notice"
-
-
-def mask_name(name: str) -> str:
-    """A name as a notice or a stranger may see it: 张*英, 王*, 欧**月."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*" if name else ""
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def relation_word(content: Content, code: str | None) -> str:

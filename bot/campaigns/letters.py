@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.binding.notices import mask_name
 from config.content import Content
+from flows.masking import mask_name
 from store.campaigns.details import Details
 from store.campaigns.models import PROXY
 

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from bot.api.residents import today_of
-from bot.binding.notices import mask_name
 from bot.console import review_views as views
 from bot.console.inputs import ConsoleRoute, PathId, clean_input
 from bot.console.resident_views import masked_number, when_local
@@ -21,6 +20,7 @@ from bot.web.auth import Principal, check_csrf, require_staff
 from bot.web.context import AppContext, context_of
 from bot.web.db import WriteSession
 from config.review_content import Programme
+from flows.masking import mask_name
 from store.errors import Refused
 from store.registry import reveal as revealing
 from store.registry import search

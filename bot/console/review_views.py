@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.binding.notices import mask_name
 from bot.console.resident_views import home_text, masked_number
 from config.content import ConsoleText, Content
 from config.review_content import Programme
+from flows.masking import mask_name
 from store.registry import search
 from store.reviews import records
 from store.reviews.models import (

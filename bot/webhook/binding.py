@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.binding.notices import mask_name
 from config.content import Content
 from flows.binding import BIND_RESULT, BOUND, PENDING, UNBIND_RESULT, bind_reply, unbind_reply
 from flows.binding_update import GONE, REFUSED, UPDATE_RESULT, update_reply
 from flows.effects import BindResident, RegisterResident, RequestProxy, SubmitSelfReport, Unbind
-from flows.masking import mask_id_card, mask_mobile
+from flows.masking import mask_id_card, mask_mobile, mask_name
 from store.binding import bindings, registrations, self_reports
 from store.binding.models import ResidentBinding
 from store.errors import Refused

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.binding.notices import mask_name
 from bot.webhook.binding import BindingReads
 from config.content import Content
 from flows.effects import (
@@ -24,6 +23,7 @@ from flows.effects import (
     ResumeReminders,
     StopReminders,
 )
+from flows.masking import mask_name
 from flows.review_visits import BOOKING, VISIT_CANCELLED
 from flows.reviews import REVIEW_DONE_RESULT
 from store.binding import bindings

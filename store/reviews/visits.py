@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from config.review_content import Programme, ReviewCatalogue
 from config.service_checklist import ServiceCatalogue, document_label, documents_for
+from flows.masking import mask_name
 from store.binding.models import ACTIVE, PROXY, SELF, ResidentBinding
 from store.campaigns.service import payload_of
 from store.errors import Refused
@@ -57,24 +58,13 @@ class VisitRow:
     @property
     def name(self) -> str:
         """The resident's name masked, for a list others may glance at (张*英)."""
-        return masked_name(self.resident.name)
+        return mask_name(self.resident.name)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """A local day as the instants it starts and ends (the end excluded)."""
     start = datetime.combine(day, time(0), tzinfo=tz)
     return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-
-
-def masked_name(name: str) -> str:
-    """A name as a list may show it: 张*英, 王*."""
-    # bot/binding/notices.py masks the same way; store/ cannot import bot/.
-    name = name.strip()
-    if len(name) <= 1:
-        return "*" if name else ""
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def day_list(session: Session, scope: Scope, day: date, *, tz: ZoneInfo) -> list[VisitRow]:
