@@ -56,4 +56,3 @@ def holds(openid: Any, programme: Any) -> Any:
         or_(ReviewOptOut.programme == programme, ReviewOptOut.programme == ALL),
         col(ReviewOptOut.resumed_at).is_(None),
     )
-

@@ -34,9 +34,9 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     update,
-    values,
 )
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -137,10 +137,7 @@ def _month_day(day: Any) -> Any:
 
 def _count(session: Session, statement: Any) -> int:
     """Run a statement; how many rows it wrote (an INSERT … SELECT's too)."""
-    written = session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
-    if written < 0:  # pysqlite counts nothing for a statement that starts WITH …
-        written = session.execute(select(func.changes())).scalar_one()
-    return int(written)
+    return int(session.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
 
 
 def _at(now: datetime) -> Any:
@@ -150,8 +147,19 @@ def _at(now: datetime) -> Any:
 # -- creating records --------------------------------------------------------------------------
 
 
-def _windows(programme: Programme, found: list[Opening]) -> Any:
-    """The day's open windows as a derived table (a VALUES CTE; both databases)."""
+def _sql_literal(value: int | date, dialect: str) -> str:
+    """A number or a day written into SQL (only ever the calendar's own ints and dates)."""
+    if isinstance(value, date):
+        return (
+            f"DATE '{value.isoformat()}'" if dialect == "postgresql" else f"'{value.isoformat()}'"
+        )
+    return str(int(value))
+
+
+def _windows(session: Session, programme: Programme, found: list[Opening]) -> Any:
+    """The day's open windows as a derived table: SELECT … FROM (VALUES …), which both
+    databases read. Up to 367 rows of the calendar's own numbers and days, written as literals:
+    as bound parameters each row costs more to compile than the whole statement to run."""
     columns = [column("cycle", Integer), column("opens_on", Date)]
     if not programme.window.open_ended:
         columns.append(column("closes_on", Date))
@@ -163,6 +171,7 @@ def _windows(programme: Programme, found: list[Opening]) -> Any:
         if rule.max_age is not None:
             columns.append(column(f"oldest{n}", Date))
     names = [c.name for c in columns]
+    dialect = dialect_of(session)
     rows = []
     for opening in found:
         row: dict[str, Any] = {"cycle": opening.cycle, "opens_on": opening.opens_on,
@@ -170,8 +179,22 @@ def _windows(programme: Programme, found: list[Opening]) -> Any:
                                "anchor_on": opening.anchor_on}  # fmt: skip
         for n, cutoff in enumerate(opening.cutoffs):
             row[f"youngest{n}"], row[f"oldest{n}"] = cutoff.born_on_or_before, cutoff.born_after
-        rows.append(tuple(row[name] for name in names))
-    return values(*columns, name="window_open").data(rows).cte("window_open")
+        rows.append("(" + ", ".join(_sql_literal(row[name], dialect) for name in names) + ")")
+    named = ", ".join(f"column{n + 1} AS {name}" for n, name in enumerate(names))
+    table = text(f"SELECT {named} FROM (VALUES {', '.join(rows)}) AS opened")
+    return table.columns(*columns).subquery("window_open")
+
+
+def _born_between(found: list[Opening]) -> list[Any]:
+    """SQL: the dates of birth any of the day's windows can take, as plain bounds, so residents
+    too young or too old for all of them are left out before they are joined to the windows."""
+    cutoffs = [c for opening in found for c in opening.cutoffs]
+    born, where = col(Resident.birth_date), []
+    if cutoffs and all(c.born_on_or_before for c in cutoffs):
+        where.append(born <= max(c.born_on_or_before for c in cutoffs if c.born_on_or_before))
+    if cutoffs and all(c.born_after for c in cutoffs):
+        where.append(born > min(c.born_after for c in cutoffs if c.born_after))
+    return where
 
 
 def _eligible(programme: Programme, window: Any) -> list[Any]:
@@ -201,7 +224,7 @@ def _eligible(programme: Programme, window: Any) -> list[Any]:
 def _create(session: Session, programme: Programme, found: list[Opening], now: datetime) -> int:
     """One INSERT … SELECT: a due record for each eligible resident in a window open today
     (one already there is kept as it is)."""
-    window = _windows(programme, found)
+    window = _windows(session, programme, found)
     closes = null() if programme.window.open_ended else window.c.closes_on
     chosen = select(
         literal(programme.key, String()), window.c.cycle, Resident.id, Resident.committee_id,
@@ -222,7 +245,7 @@ def _create(session: Session, programme: Programme, found: list[Opening], now: d
             certificate,
             and_(certificate.resident_id == Resident.id, certificate.tag == programme.window.tag),
         ).join(window, and_(_month_day(issued) == window.c.anchor, issued < window.c.anchor_on))
-    chosen = chosen.where(*_eligible(programme, window))
+    chosen = chosen.where(*_eligible(programme, window), *_born_between(found))
     names = ["programme", "cycle", "resident_id", "committee_id", "state", "opens_on",
              "closes_on", "created_at", "updated_at"]  # fmt: skip
     statement = (
@@ -331,9 +354,9 @@ def _concat(parts: list[Any]) -> Any:
 def _date_text(label: str, day: Any) -> Any:
     """SQL: a date as labels.date writes it ("{year}年{month}月{day}日")."""
     parts: list[Any] = [literal("", String())]
-    for text, name, _, _ in Formatter().parse(label):
-        if text:
-            parts.append(literal(text, String()))
+    for words, name, _, _ in Formatter().parse(label):
+        if words:
+            parts.append(literal(words, String()))
         if name:
             parts.append(cast(cast(extract(name, day), Integer), String()))
     return _concat(parts)
@@ -350,11 +373,21 @@ def text_of(letter: str, programme: Programme, reviews: ReviewCatalogue, closes:
     return cast(_concat(parts), Text())
 
 
-def _payload(session: Session, text: Any) -> Any:
+def _payload(session: Session, words: Any) -> Any:
     """SQL: {"text": t, "data": {"text": t}} (store.campaigns.service.payload_of)."""
     build = func.jsonb_build_object if dialect_of(session) == "postgresql" else func.json_object
     name = literal("text", String())
-    return build(name, text, literal("data", String()), build(name, text))
+    return build(name, words, literal("data", String()), build(name, words))
+
+
+def _waiting(session: Session, programme: Programme, found: list[Stage]) -> list[Stage]:
+    """The stages some open record of the programme is due for today (one query): most runs
+    find none, and skip the statements that would queue nothing."""
+    if not found:
+        return []
+    base = [ReviewRecord.programme == programme.key, col(ReviewRecord.state).in_(OPEN)]
+    flags = session.execute(select(*[exists().where(*base, s.due) for s in found])).one()
+    return [stage for stage, flag in zip(found, flags, strict=True) if flag]
 
 
 def _remind(
@@ -375,11 +408,11 @@ def _remind(
         .offset(0)
         .subquery()
     )  # fmt: skip
-    text = text_of(stage.letter, programme, reviews, found.c.closes_on)
+    letter = text_of(stage.letter, programme, reviews, found.c.closes_on)
     rows = (
         select(
             key_of(found.c.id, stage.key), literal(outbox.RESIDENT, String()), found.c.openid,
-            literal(KIND, String()), _payload(session, text), literal(False),
+            literal(KIND, String()), _payload(session, letter), literal(False),
             literal(outbox.PENDING, String()), literal(0, Integer()), _at(now), _at(now),
             found.c.committee_id, Committee.sub_district_id,
         )
@@ -387,8 +420,10 @@ def _remind(
         .where(found.c.openid.is_not(None),
                ~opt_outs.holds(found.c.openid, literal(programme.key, String())))
     )  # fmt: skip
-    names = ["idempotency_key", "audience", "recipient", "kind", "payload", "urgent", "status",
-             "attempts", "next_attempt_at", "created_at", "committee_id", "sub_district_id"]  # fmt: skip
+    names = [
+        "idempotency_key", "audience", "recipient", "kind", "payload", "urgent", "status",
+        "attempts", "next_attempt_at", "created_at", "committee_id", "sub_district_id",
+    ]  # fmt: skip
     statement = (
         insert_for(session, OutboxMessage)
         .from_select(names, rows)
@@ -429,7 +464,7 @@ def plan(session: Session, reviews: ReviewCatalogue, *, now: datetime, tz: ZoneI
     by_stage: dict[str, int] = {}
     reminded = 0
     for programme in reviews.programmes:
-        for stage in stages(programme, reviews, today):
+        for stage in _waiting(session, programme, stages(programme, reviews, today)):
             queued, woken = _remind(session, programme, reviews, stage, now)
             by_stage[stage.key] = by_stage.get(stage.key, 0) + queued
             reminded += woken

@@ -229,4 +229,3 @@ def cycles(session: Session, scope: Scope, programme: str) -> list[int]:
     query = scope.filter(select(ReviewRecord.cycle).distinct(), col(ReviewRecord.committee_id))
     query = query.where(ReviewRecord.programme == programme)
     return sorted(session.exec(query), reverse=True)
-

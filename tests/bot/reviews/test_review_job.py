@@ -51,9 +51,7 @@ def town(database: Engine) -> Town:
     return town
 
 
-def test_the_hourly_job_plans_once_a_day_and_repeats_nothing(
-    town: Town, content: Content
-) -> None:
+def test_the_hourly_job_plans_once_a_day_and_repeats_nothing(town: Town, content: Content) -> None:
     now = [local(date(2026, 2, 28), 23)]
     job = review_planner(town.database, content, TZ, clock=lambda: now[0])
     assert asyncio.run(job()) == 0
@@ -84,4 +82,3 @@ def test_linli_reviews_plan_runs_the_planner_for_a_day_given(
     wrong = runner.invoke(cli, ["reviews", "plan", "--today", "1 March"])
     assert wrong.exit_code == 2 and "YYYY-MM-DD" in wrong.output
     assert records(town.database, LONGEVITY) == []
-

@@ -11,7 +11,6 @@ from sqlmodel import Session, col, func, select
 
 from config.review_content import ReviewCatalogue
 from store.db import unit_of_work
-from store.outbox.models import OutboxMessage
 from store.registry.models import Resident, ResidentTag
 from store.reviews import opt_outs, records
 from store.reviews.models import ReviewRecord, ReviewTransition
@@ -48,7 +47,9 @@ def elder(town: Town, name: str = "王建国", **details: object) -> int:
 
 def transitions(database: Engine, record_id: int) -> list[tuple[str | None, str, str]]:
     with Session(database) as session:
-        return [(t.from_state, t.to_state, t.actor_kind) for t in records.history(session, record_id)]
+        return [
+            (t.from_state, t.to_state, t.actor_kind) for t in records.history(session, record_id)
+        ]
 
 
 def texts_to(database: Engine, openid: str) -> list[str]:

@@ -90,8 +90,10 @@ def desk(town: Town, reviews: ReviewCatalogue) -> Desk:
         assert visit is not None
         records.move(session, visit, records.BOOK, now=later, openid="o_booked")
         starts = local(date(2026, 3, 10), 9)
-        slot = AppointmentSlot(committee_id=town.committee_id, starts_at=starts,
-                               ends_at=starts + timedelta(minutes=30), capacity=4, taken=1)  # fmt: skip
+        slot = AppointmentSlot(
+            committee_id=town.committee_id, starts_at=starts,
+            ends_at=starts + timedelta(minutes=30), capacity=4, taken=1,
+        )  # fmt: skip
         session.add(slot)
         session.flush()
         session.add(Appointment(record_id=visit.id or 0, slot_id=slot.id or 0,

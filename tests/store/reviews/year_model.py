@@ -2,8 +2,9 @@
 Python rules that share no code with the planner: who is eligible when, which window a day is
 in, which reminder stage is due, and what each record ends as.
 
-The planner runs at 00:30 and 22:00 local every day; residents and staff act at 15:00
-(a completion, an opt-out, a move, a certificate recorded); the worker delivers at 08:00.
+The planner runs at 00:30 local every day (the hourly job's first run of the day), and again
+at 22:00 on Sundays; residents and staff act at 15:00 (a completion, an opt-out, a move, a
+certificate recorded); the worker delivers at 08:00. Both runs fall in the quiet hours.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ OPEN_STATES = ("due", "reminded", "overdue")
 def at(day: date, clock: time) -> datetime:
     """A local time, aware."""
     return datetime.combine(day, clock, TZ)
+
+
+def runs(day: date) -> tuple[time, ...]:
+    """When the planner runs on a day."""
+    return RUNS if day.weekday() == 6 else RUNS[:1]
 
 
 def days() -> list[date]:
@@ -101,8 +107,9 @@ def people(count: int, seed: int = 2026) -> list[Person]:
             born=born, status=status, only_child=rng.random() < 0.45, permit=permit, own=own,
             proxy=proxy, following=rng.random() < 0.92, building=rng.choice([0, 1, None]),
         )  # fmt: skip
-        if not person.only_child and rng.random() < 0.1:
-            person.tag_added = date(2026, 3, 5) + timedelta(days=rng.randrange(110))
+        if not person.only_child and rng.random() < 0.1:  # recorded on a Sunday afternoon
+            added = date(2026, 3, 5) + timedelta(days=rng.randrange(110))
+            person.tag_added = added + timedelta(days=6 - added.weekday())
         if rng.random() < 0.04:
             person.moves_out = date(2026, 2, 1) + timedelta(days=rng.randrange(300))
         if rng.random() < 0.4:
@@ -166,8 +173,10 @@ def eligible(programme: str, person: Person, when: datetime) -> bool:
     if programme == LONGEVITY:
         return True
     old = age_on(person.born, date(when.year, 6, 30))
-    return person.has_only_child(when) and (
-        (person.gender == "male" and old >= 60) or (person.gender == "female" and old >= 55))  # fmt: skip
+    old_enough = (person.gender == "male" and old >= 60) or (
+        person.gender == "female" and old >= 55
+    )
+    return person.has_only_child(when) and old_enough
 
 
 def stage_days(record: Expected) -> list[tuple[str, date]]:
@@ -213,14 +222,15 @@ def simulate(town: list[Person]) -> list[Expected]:
     """Every record the year should create, run by run, with the day's events between runs."""
     found: dict[tuple[str, int, int], Expected] = {}
     for day in days():
-        for clock in RUNS:
+        for clock in runs(day):
             when = at(day, clock)
             for n, person in enumerate(town):
                 for programme in (FAMILY, LONGEVITY, PERMIT):
                     for cycle, opens, closes in windows(programme, person, day):
                         if (programme, cycle, n) not in found and eligible(programme, person, when):
                             found[(programme, cycle, n)] = Expected(
-                                programme, cycle, person, opens, closes, when)
+                                programme, cycle, person, opens, closes, when
+                            )
             for record in found.values():
                 planner_run(record, when)
             if clock == RUNS[0]:
