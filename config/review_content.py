@@ -330,6 +330,8 @@ class ReviewText(Strict):
     opt_out: OptOut
     appointments: Appointments
     labels: Labels
+    # A visit's outcome as the record's history shows it (the note the change was kept with).
+    visit_notes: dict[str, str]
     texts: dict[str, str]
 
     @field_validator("states")
@@ -338,6 +340,14 @@ class ReviewText(Strict):
         missing = [s for s in STATES if s not in value]
         if missing:
             raise ValueError(f"name every state: {missing} missing")
+        return value
+
+    @field_validator("visit_notes")
+    @classmethod
+    def _every_outcome(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [k for k in ("cancelled", "attended", "no_show") if not value.get(k)]
+        if missing:
+            raise ValueError(f"name every visit outcome: {missing} missing")
         return value
 
     @field_validator("texts")

@@ -129,6 +129,7 @@ class Visits:
         self.labels = reviews.words.labels
         self.menu_item = content.bot.menu_item
         self.programmes = {p.key: p.name for p in reviews.programmes}
+        self.footer = content.bot.menu_footer
 
     def say(self, key: str, **values: object) -> str:
         """One of the flow's sentences, filled in."""
@@ -279,7 +280,10 @@ class Visits:
             if service is not None and "documents" not in service.committee_fill:
                 note = service.documents_note
                 return Done(
-                    replies=(note.text.strip() if note.stated else self.say("no_documents"),)
+                    replies=(
+                        note.text.strip() if note.stated else self.say("no_documents"),
+                        self.footer,
+                    )
                 )
             return Done(replies=(self.say("documents_not_filled"),))
         missing = tuple(d for n, d in enumerate(documents, 1) if data.get(f"item{n}") is False)
@@ -299,7 +303,7 @@ class Visits:
         if not data["way"].get("days"):
             return Done(replies=(self.say("all_full"),))
         if data.get("confirm") != "yes":
-            return Done(replies=(self.say("not_booked"),))
+            return Done(replies=(self.say("not_booked"), self.footer))
         effect = BookVisit(openid, int(record["record_id"]), str(data["time"]["starts_at"]),
                            move=data["way"]["action"] == MOVE)  # fmt: skip
         return Done(replies=("{" + BOOKING + "}",), effects=(effect,))
@@ -308,6 +312,6 @@ class Visits:
         """The end of cancelling: CancelVisit, or the visit kept."""
         if data.get("cancel") != "yes":
             visit = record.get("visit") or {}
-            return Done(replies=(self.say("cancel_kept", when=visit.get("label", "")),))
+            return Done(replies=(self.say("cancel_kept", when=visit.get("label", "")), self.footer))
         effect = CancelVisit(openid, int(record["record_id"]))
         return Done(replies=("{" + VISIT_CANCELLED + "}",), effects=(effect,))

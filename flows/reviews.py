@@ -261,14 +261,14 @@ def reviews_flow(content: Content) -> Flow:
         report = ReportReviewDone(openid, int(record["record_id"]))
         if data.get(DONE_MODE):
             if data.get("sure") != "yes":
-                return Done(replies=(r.say("done_not_yet"),))
+                return Done(replies=(r.say("done_not_yet"), r.footer))
             return Done(replies=("{" + REVIEW_DONE_RESULT + "}",), effects=(report,))
         action = data.get("way", {}).get("action")
         if action is None:  # a self-reported record picked: nothing more to do
             return Done(replies=(r.view(record), r.say("self_reported_end")))
         if action == ONLINE:
             if data.get(ONLINE) != "done":
-                return Done(replies=(r.say("online_later_reply"),))
+                return Done(replies=(r.say("online_later_reply"), r.footer))
             return Done(replies=("{" + REVIEW_DONE_RESULT + "}",), effects=(report,))
         if action in (BOOK, MOVE):
             return r.visits.booked(data, record, openid)

@@ -139,7 +139,7 @@ def who_text(t: ConsoleText, change: ReviewTransition, names: Mapping[int, str])
 
 def history_rows(
     t: ConsoleText, states: Mapping[str, str], changes: Sequence[ReviewTransition],
-    names: Mapping[int, str], when: Any,
+    names: Mapping[int, str], when: Any, notes: Mapping[str, str],
 ) -> list[dict[str, str]]:  # fmt: skip
     """A record's changes, oldest first: when, who, from what to what, and why."""
     rows = []
@@ -147,8 +147,9 @@ def history_rows(
         to = states.get(change.to_state, change.to_state)
         what = to if change.from_state is None else t.rv_moved.format(
             before=states.get(change.from_state, change.from_state), after=to)  # fmt: skip
+        note = notes.get(change.note, change.note)
         rows.append({"when": when(change.at), "who": who_text(t, change, names), "what": what,
-                     "note": change.note})  # fmt: skip
+                     "note": note})  # fmt: skip
     return rows
 
 

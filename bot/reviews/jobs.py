@@ -43,6 +43,8 @@ def run_once(database: Database, content: Content, tz: ZoneInfo, now: datetime) 
         eve = appointments.remind_visits(session, content.reviews, content.services, now=now,
                                          tz=tz)  # fmt: skip
     with unit_of_work(database) as session:
+        # Visits of records closed meanwhile (moved away, exempt, done): places freed.
+        appointments.release_closed(session, now=now)
         missed = appointments.mark_no_shows(session, now=now, tz=tz)
     return ReviewRun(planned, eve, missed)
 

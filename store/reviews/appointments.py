@@ -35,6 +35,7 @@ from store.reviews.visits import (
     day_list,
     mark_no_shows,
     no_show,
+    release_closed,
     remind_visits,
     visible,
 )
@@ -43,8 +44,8 @@ from store.upsert import insert_for
 
 __all__ = [
     "DayOffer", "TimeOffer", "VisitRow", "attend", "book", "cancel", "current", "day_list",
-    "mark_no_shows", "no_show", "offered_days", "offered_times", "remind_visits", "times_of",
-    "visible",
+    "mark_no_shows", "no_show", "offered_days", "offered_times", "release_closed",
+    "remind_visits", "times_of", "visible",
 ]  # fmt: skip
 
 

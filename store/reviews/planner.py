@@ -50,12 +50,14 @@ from store.registry.models import Resident, ResidentTag
 from store.reviews import opt_outs
 from store.reviews.calendar import Opening, openings
 from store.reviews.models import (
+    BOOKED,
     DUE,
     MOVED_AWAY,
     OPEN,
     OVERDUE,
     PLANNER,
     REMINDED,
+    SELF_REPORTED,
     ReviewRecord,
     ReviewTransition,
 )
@@ -295,9 +297,11 @@ def _move_all(session: Session, where: list[Any], to_state: str, now: datetime) 
 
 
 def _moved_away(session: Session, now: datetime) -> int:
-    """Open records of residents who moved out or died: moved away."""
+    """Records not yet closed (booked and self-reported too) of residents who moved out or died:
+    moved away; their booked places are freed by visits.release_closed."""
     left = select(Resident.id).where(col(Resident.residence_status).in_(LEFT_OUT))
-    where = [lambda r: col(r.state).in_(OPEN), lambda r: col(r.resident_id).in_(left)]
+    still = (*OPEN, BOOKED, SELF_REPORTED)
+    where = [lambda r: col(r.state).in_(still), lambda r: col(r.resident_id).in_(left)]
     return _move_all(session, where, MOVED_AWAY, now)
 
 

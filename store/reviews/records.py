@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from flows.masking import mask_numbers_in
 from store.errors import Refused
 from store.reviews.models import (
     BOOKED,
@@ -62,7 +63,8 @@ def transition(
     session.add(
         ReviewTransition(
             record_id=record.id or 0, from_state=record.state, to_state=to_state, at=now,
-            actor_kind=actor_kind, staff_id=staff_id, openid=openid, note=note[:MAX_NOTE],
+            actor_kind=actor_kind, staff_id=staff_id, openid=openid,
+            note=mask_numbers_in(note)[:MAX_NOTE],
         )
     )  # fmt: skip
     record.state = to_state

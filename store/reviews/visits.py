@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from config.review_content import Programme, ReviewCatalogue
@@ -149,6 +150,10 @@ def attend(
     """The resident came (audited). complete=True: the review was done there (the record
     completes, in person); else the record is still to be done and may be booked again."""
     appointment, record = _marked(session, scope, appointment_id, ATTEND_FROM)
+    if appointment.state == NO_SHOW and record.state == BOOKED:
+        # Marked missed, and the resident has booked again since: the new visit is the one.
+        raise Refused("appointment_id", "the resident booked another visit", conflict=True,
+                      code="visit_rebooked")  # fmt: skip
     if complete:
         records.move(session, record, records.COMPLETE, now=now, actor=actor, via=IN_PERSON)
     elif record.state == BOOKED:
@@ -163,6 +168,11 @@ def no_show(
     """The resident did not come (audited): the record is still to be done; the place stays
     taken, as the time has gone."""
     appointment, record = _marked(session, scope, appointment_id, NO_SHOW_FROM)
+    slot = session.get(AppointmentSlot, appointment.slot_id)
+    # The day's list may mark a visit later today; one on a later day cannot have been missed.
+    if slot is not None and slot.starts_at - now > timedelta(hours=24):
+        raise Refused("appointment_id", "the visit is on a later day", conflict=True,
+                      code="visit_future")  # fmt: skip
     if record.state == BOOKED:
         records.move(session, record, records.UNBOOK, now=now, actor=actor, note=NO_SHOW)
     return _set(session, appointment, NO_SHOW, actor=actor, now=now,
@@ -193,6 +203,29 @@ def mark_no_shows(session: Session, *, now: datetime, tz: ZoneInfo) -> int:
         marked += 1
     session.flush()
     return marked
+
+
+def release_closed(session: Session, *, now: datetime) -> int:
+    """Booked visits whose record is no longer booked (moved away, exempt, done): cancelled and
+    their places freed. How many."""
+    query = (
+        select(Appointment)
+        .join(ReviewRecord, col(ReviewRecord.id) == Appointment.record_id)
+        .where(Appointment.state == BOOKED_VISIT, ReviewRecord.state != BOOKED)
+        .order_by(col(Appointment.id))
+    )
+    released = 0
+    for appointment in list(session.exec(query)):
+        session.execute(
+            update(AppointmentSlot)
+            .where(col(AppointmentSlot.id) == appointment.slot_id, AppointmentSlot.taken > 0)
+            .values(taken=AppointmentSlot.taken - 1)
+        )
+        appointment.state, appointment.updated_at = CANCELLED, now
+        session.add(appointment)
+        released += 1
+    session.flush()
+    return released
 
 
 def documents_text(programme: Programme, services: ServiceCatalogue) -> str:
@@ -264,6 +297,7 @@ def remind_visits(
         .join(ReviewRecord, col(ReviewRecord.id) == Appointment.record_id)
         .where(
             Appointment.state == BOOKED_VISIT,
+            ReviewRecord.state == BOOKED,  # done, exempt or moved away meanwhile: no reminder
             col(Appointment.reminded_at).is_(None),
             AppointmentSlot.starts_at >= since,
             AppointmentSlot.starts_at < until,

@@ -221,7 +221,7 @@ def test_not_done_yet_online_keeps_the_record_open(
             Sends("年审"),
             Sends("网上"),
             Sends("还没有"),
-            Exactly(say("online_later_reply")),
+            Exactly(f"{say('online_later_reply')}\n\n{WORDS.bot.menu_footer}"),
             InState(record, "reminded"),
             Stored(ReviewTransition, 0, record_id=record, to_state="self_reported"),
         ],
@@ -245,7 +245,7 @@ def test_done_said_on_its_own_is_confirmed_first(
                 menu_item(2, say("done_no")),
             ),
             Sends("还没有"),
-            Exactly(say("done_not_yet")),
+            Exactly(f"{say('done_not_yet')}\n\n{WORDS.bot.menu_footer}"),
             InState(record, "reminded"),
             Sends("已完成"),
             Sends("是的"),
@@ -344,7 +344,14 @@ def test_a_programme_without_a_document_list_says_why(
     other = chat_as(database, SON, content_dir=filled)
     bound(registry, SON, name=MAN_NAME, proof=MAN[-6:])
     add_record(database, registry.man, registry.committee_id, LONGEVITY, closes_on=None)
-    run(other, [Sends("年审"), Sends("材料"), Exactly(longevity.documents_note.text.strip())])
+    run(
+        other,
+        [
+            Sends("年审"),
+            Sends("材料"),
+            Exactly(f"{longevity.documents_note.text.strip()}\n\n{WORDS.bot.menu_footer}"),
+        ],
+    )
     assert rows(database, ChecklistGiven) == []
 
 

@@ -302,7 +302,7 @@ def test_a_booking_is_cancelled_after_confirming(
             Sends("取消预约"),
             Answers(say("cancel_ask", when=when(WED, 10))),
             Sends("不取消"),
-            Exactly(say("cancel_kept", when=when(WED, 10))),
+            Exactly(f"{say('cancel_kept', when=when(WED, 10))}\n\n{WORDS.bot.menu_footer}"),
             InState(record, "booked"),
             Sends("年审"),
             Sends("3"),
