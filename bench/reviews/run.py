@@ -234,12 +234,13 @@ def measure(args: argparse.Namespace, n: int) -> Measured:
     """Fresh database and sandbox, the scene for N, the planner, then one worker."""
     log(f"N = {n:,}: fresh database {PG_NAME}, sandbox on CPU {args.sandbox_cpu}")
     fresh_database(PG_NAME)
-    content = content_copy(RESULTS / "reviews")
     with sandbox(args.sandbox_cpu) as (base, sandbox_pid):
         _scene(n, base)
         waited = wait_quiet(args.quiet_wait)
         if waited > 3.5:
             log(f"  waited {waited:.0f} s for a quiet machine")
+        # Copied now, not before the scene: the content must match the code the children run.
+        content = content_copy(RESULTS / "reviews")
         planner = child(["taskset", "-c", str(args.worker_cpu), sys.executable, "-m",
                          "bench.reviews.plan", str(content)], env(base, content))  # fmt: skip
         planned = json.loads(planner.output.splitlines()[-1])
@@ -386,10 +387,12 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     info = machine(httpx=httpx.__version__)
     started = datetime.now()
-    results = [measure(args, n) for n in sizes]
-    text = report(args, results, info, command, started)
     out = RESULTS / f"reviews-{started:%Y-%m-%d-%H%M}.md"
-    out.write_text(text, encoding="utf-8")
+    results: list[Measured] = []
+    for n in sizes:
+        results.append(measure(args, n))
+        text = report(args, results, info, command, started)
+        out.write_text(text, encoding="utf-8")  # each N as soon as it is measured
     print(text)
     log(f"written to {out.relative_to(ROOT)}")
     if any(r.problems for r in results):
